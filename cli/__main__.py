@@ -1,0 +1,5 @@
+"""`python -m cli` runs the `conductor` command."""
+
+from cli.app import main
+
+main()

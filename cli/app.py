@@ -1,0 +1,50 @@
+"""The Typer application and its entry point.
+
+Commands live in small modules by theme and register themselves on `app`. `main()` turns the
+errors users can fix (`ConductorError`) into one line and a non-zero exit; anything else is a
+bug and keeps its traceback.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import typer
+from rich.markup import escape
+
+from cli.output import err_console
+from models.errors import ConductorError
+
+app = typer.Typer(
+    name="conductor",
+    help="Local-first project-management autopilot: Notion → SQL → sprint health → summaries → email.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_show_locals=False,
+)
+
+
+@app.callback()
+def _root(
+    verbose: bool = typer.Option(False, "--verbose", "-v", help="Log debug details to stderr."),
+) -> None:
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
+
+
+def _register() -> None:
+    from cli import db_commands, doctor, read_commands  # noqa: F401  (modules register commands)
+
+
+_register()
+
+
+def main() -> None:
+    """Console-script entry point."""
+    try:
+        app()
+    except ConductorError as exc:
+        err_console.print(f"[bold red]error:[/] {escape(str(exc))}", soft_wrap=True)
+        raise SystemExit(1) from None

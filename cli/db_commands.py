@@ -1,0 +1,32 @@
+"""`conductor db …`: schema management."""
+
+from __future__ import annotations
+
+import typer
+from sqlalchemy.engine import make_url
+
+from cli.app import app
+from cli.output import console
+from models.db import create_db_engine, current_revision, head_revision, upgrade_schema
+from models.settings import get_settings
+
+db_app = typer.Typer(help="Database schema management.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+
+
+@db_app.command("upgrade")
+def upgrade() -> None:
+    """Apply migrations to CONDUCTOR_DATABASE_URL (also done automatically on first use)."""
+    url = get_settings().database_url
+    engine = create_db_engine(url)
+    try:
+        before = current_revision(engine)
+        upgrade_schema(engine)
+        after = current_revision(engine)
+    finally:
+        engine.dispose()
+    where = make_url(url).render_as_string(hide_password=True)
+    if before == after:
+        console.print(f"Database {where} is up to date (revision {after}).")
+    else:
+        console.print(f"Upgraded {where}: {before or 'empty'} → {after} (head {head_revision()}).")

@@ -1,0 +1,53 @@
+"""`conductor doctor`: effective configuration (secrets masked) and dependency reachability."""
+
+from __future__ import annotations
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from cli.app import app
+from cli.output import console, print_json
+from models.settings import Settings, get_settings
+from tasks.health import ERROR, OK, run_checks
+
+_STATE_STYLE = {OK: "[green]ok[/]", ERROR: "[red]error[/]"}
+
+
+def masked_config(settings: Settings) -> dict:
+    """Settings as JSON with every secret shown as `**********` (never its value)."""
+    return {f"CONDUCTOR_{k.upper()}": v for k, v in settings.model_dump(mode="json").items()}
+
+
+@app.command()
+def doctor(as_json: bool = typer.Option(False, "--json", help="Print JSON only.")) -> None:
+    """Show the effective configuration and check DB, Redis, Notion, LLM, SMTP and Prefect."""
+    settings = get_settings()
+    checks = run_checks(settings)
+    failed = any(check.state == ERROR for check in checks)
+    if as_json:
+        print_json(
+            {
+                "config": masked_config(settings),
+                "checks": [c.as_dict() for c in checks],
+                "ok": not failed,
+            }
+        )
+    else:
+        config = Table(title="Configuration", title_justify="left", show_header=False)
+        for name, value in masked_config(settings).items():
+            config.add_row(name, escape("" if value is None else str(value)))
+        console.print(config)
+        table = Table(title="Dependencies", title_justify="left")
+        for column in ("Dependency", "State", "Detail", "Fix"):
+            table.add_column(column, overflow="fold")
+        for check in checks:
+            table.add_row(
+                check.name,
+                _STATE_STYLE.get(check.state, "[dim]not configured[/]"),
+                escape(check.detail),
+                escape(check.fix or ""),
+            )
+        console.print(table)
+    if failed:
+        raise typer.Exit(1)

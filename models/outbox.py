@@ -1,0 +1,34 @@
+"""The stakeholder email outbox: at most one delivery per idempotency key."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlmodel import Field, SQLModel
+
+from models.base import json_field, utcnow
+
+PENDING, SENDING, SENT, FAILED = "pending", "sending", "sent", "failed"
+
+
+class OutboxEmail(SQLModel, table=True):
+    """A stakeholder message. `idempotency_key` (audience + sprint + period) is unique, so a task
+    retry, a flow rerun or an overlapping run finds the existing row instead of sending again."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    idempotency_key: str = Field(unique=True, max_length=255)
+    audience: str = Field(max_length=64)
+    sprint_id: str | None = Field(default=None, max_length=36)
+    period: str = Field(max_length=32)
+    subject: str = ""
+    recipients: list[str] = json_field(default_factory=list)
+    status: str = Field(default=PENDING, max_length=16, index=True)
+    attempts: int = 0
+    last_error: str | None = None
+    provider_message_id: str | None = None
+    eml_path: str | None = None
+    created_at: datetime = Field(default_factory=utcnow)
+    claimed_at: datetime | None = None
+    sent_at: datetime | None = None
+    meta: dict[str, Any] = json_field()

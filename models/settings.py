@@ -1,0 +1,242 @@
+"""Conductor's configuration: one `Settings` object read from `CONDUCTOR_*` env vars and `.env`.
+
+Every variable of DESIGN §2 lives here. Secrets are `SecretStr` so they never show up in a
+`repr`, a log line or `conductor doctor`. Invalid values fail at start-up with a `ConfigError`
+whose message is one line naming the variable and the fix.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from functools import lru_cache
+from pathlib import Path
+from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import (
+    AnyHttpUrl,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict, SettingsError
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+from models.errors import ConductorError
+
+ENV_PREFIX = "CONDUCTOR_"
+NOTION_PUBLIC_API = "https://api.notion.com"
+
+#: Our field names that `CONDUCTOR_NOTION_PROPERTY_MAP` may map to Notion property names.
+MAPPABLE_FIELDS = frozenset(
+    {
+        "title",
+        "status",
+        "points",
+        "assignees",
+        "sprint",
+        "priority",
+        "tags",
+        "due",
+        "sprint_dates",
+        "sprint_status",
+        "description",
+        "key",
+    }
+)
+
+_UUID_IN_TEXT = re.compile(
+    r"([0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12})", re.I
+)
+
+
+class ConfigError(ConductorError):
+    """A configuration problem a user can fix; the message is one line naming the variable."""
+
+
+def notion_id_from(value: str) -> str:
+    """Return the dashed UUID inside a Notion id or URL (`https://notion.so/Tickets-<32 hex>?v=…`).
+
+    Notion accepts ids with or without dashes; we store the dashed form so ids compare equal.
+    """
+    path = value.split("?", 1)[0]
+    matches = _UUID_IN_TEXT.findall(path)
+    if not matches:
+        raise ValueError("is not a Notion id or URL (expected 32 hex digits)")
+    raw = matches[-1].replace("-", "").lower()
+    return f"{raw[:8]}-{raw[8:12]}-{raw[12:16]}-{raw[16:20]}-{raw[20:]}"
+
+
+def _comma_list(value: Any) -> list[str]:
+    if value is None or value == "":
+        return []
+    if isinstance(value, str):
+        return [item.strip() for item in value.split(",") if item.strip()]
+    return [str(item).strip() for item in value if str(item).strip()]
+
+
+CommaList = Annotated[list[str], NoDecode]
+
+
+class Settings(BaseSettings):
+    """Effective configuration. Construct through `get_settings()` so errors become `ConfigError`."""
+
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX,
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        validate_default=True,
+    )
+
+    home: Path = Path(".conductor")
+    database_url: str = ""
+    output_dir: Path = Path("out")
+    redis_url: str | None = None
+
+    notion_token: SecretStr | None = None
+    notion_base_url: AnyHttpUrl = AnyHttpUrl(NOTION_PUBLIC_API)
+    notion_tickets_database_id: str | None = None
+    notion_sprints_database_id: str | None = None
+    notion_property_map: Annotated[dict[str, str], NoDecode] = Field(default_factory=dict)
+    notion_rate_limit_rps: float = Field(default=3.0, gt=0)
+    notion_lookback_minutes: int = Field(default=2, ge=1)
+    notion_full_scan_hours: float = Field(default=24.0, ge=0)
+    blocked_statuses: CommaList = Field(default_factory=lambda: ["Blocked"])
+
+    llm_model: str | None = None
+    llm_api_base: AnyHttpUrl | None = None
+    llm_api_key: SecretStr | None = None
+    llm_fallback_models: CommaList = Field(default_factory=list)
+    llm_timeout_s: float = Field(default=60.0, gt=0)
+
+    smtp_host: str | None = None
+    smtp_port: int | None = Field(default=None, ge=1, le=65535)
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_security: Literal["starttls", "ssl", "none"] = "starttls"
+    email_from: str = "conductor@localhost"
+    stakeholders: CommaList = Field(default_factory=list)
+    alert_email: str | None = None
+
+    timezone: str = "UTC"
+    embedding_model: str | None = None
+    api_token: SecretStr | None = None
+
+    @field_validator("blocked_statuses", "llm_fallback_models", "stakeholders", mode="before")
+    @classmethod
+    def _split_commas(cls, value: Any) -> list[str]:
+        return _comma_list(value)
+
+    @field_validator("notion_tickets_database_id", "notion_sprints_database_id", mode="before")
+    @classmethod
+    def _normalise_notion_id(cls, value: Any) -> str | None:
+        if value in (None, ""):
+            return None
+        return notion_id_from(str(value))
+
+    @field_validator("notion_property_map", mode="before")
+    @classmethod
+    def _parse_property_map(cls, value: Any) -> dict[str, str]:
+        if value in (None, ""):
+            return {}
+        if isinstance(value, str):
+            try:
+                value = json.loads(value)
+            except json.JSONDecodeError as exc:
+                raise ValueError(f"is not valid JSON ({exc.msg})") from None
+        if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
+            raise ValueError('must be a JSON object of strings, e.g. {"points": "Estimate"}')
+        unknown = sorted(set(value) - MAPPABLE_FIELDS)
+        if unknown:
+            raise ValueError(
+                f"has unknown field(s) {', '.join(unknown)}; known: {', '.join(sorted(MAPPABLE_FIELDS))}"
+            )
+        return dict(value)
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"{value!r} is not an IANA time zone such as Europe/Berlin") from None
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _valid_database_url(cls, value: str) -> str:
+        if not value:
+            return ""
+        try:
+            make_url(value)
+        except ArgumentError:
+            raise ValueError(
+                "is not a SQLAlchemy URL such as postgresql+psycopg://user@host/db"
+            ) from None
+        return value
+
+    @field_validator("redis_url")
+    @classmethod
+    def _valid_redis_url(cls, value: str | None) -> str | None:
+        if value in (None, ""):
+            return None
+        if not value.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError("must start with redis://, rediss:// or unix://")
+        return value
+
+    @model_validator(mode="after")
+    def _default_database_url(self) -> Settings:
+        """Default to SQLite under `home`, so a fresh install needs no database server."""
+        if not self.database_url:
+            self.database_url = f"sqlite:///{(self.home / 'conductor.db').as_posix()}"
+        return self
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def notion_configured(self) -> bool:
+        return bool(
+            self.notion_token
+            and self.notion_tickets_database_id
+            and self.notion_sprints_database_id
+        )
+
+    @property
+    def smtp_configured(self) -> bool:
+        return bool(self.smtp_host)
+
+    @property
+    def outbox_dir(self) -> Path:
+        return self.output_dir / "outbox"
+
+
+def _env_name(loc: tuple[Any, ...]) -> str:
+    field = str(loc[0]) if loc else "?"
+    if field.upper().startswith(ENV_PREFIX):
+        return field.upper()
+    return f"{ENV_PREFIX}{field.upper()}"
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Build `Settings` from env/.env (plus overrides), turning validation errors into one line."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        message = str(first.get("msg", "invalid value")).removeprefix("Value error, ")
+        raise ConfigError(f"{_env_name(first.get('loc', ()))}: {message}") from None
+    except SettingsError as exc:
+        raise ConfigError(f"invalid configuration: {exc}") from None
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings (cached). Tests call `get_settings.cache_clear()` after env edits."""
+    return load_settings()

@@ -1,0 +1,140 @@
+"""Tickets, their assignees, and the changes we observed (`TicketEvent`)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import delete, insert, update
+from sqlmodel import Field, Index, Session, SQLModel
+
+from models.base import json_field, utcnow
+from models.upsert import bulk_upsert
+
+#: Status categories, from the Notion status property's groups.
+TODO, IN_PROGRESS, COMPLETE = "todo", "in_progress", "complete"
+
+
+class Ticket(SQLModel, table=True):
+    """A page of the Tickets data source.
+
+    Typed columns hold the mapped fields; `raw` keeps every Notion property as returned, so a
+    remapping never needs a re-download. `parse_errors` lists properties that could not be read
+    (`{"property", "type", "error"}`); the ticket is stored anyway. `content_hash` fingerprints the
+    mapped fields so a re-sync can tell updated rows from unchanged ones.
+    """
+
+    __table_args__ = (Index("ix_ticket_sprint_status", "sprint_id", "status_category"),)
+
+    id: str = Field(primary_key=True, max_length=36)
+    data_source_id: str = Field(index=True, max_length=36)
+    key: str | None = Field(default=None, index=True, max_length=64)
+    title: str = ""
+    description: str = ""
+    status: str | None = Field(default=None, index=True)
+    status_category: str | None = Field(default=None, max_length=16)
+    points: float | None = None
+    sprint_id: str | None = Field(default=None, max_length=36)
+    priority: str | None = None
+    tags: list[str] = json_field(default_factory=list)
+    due_start: date | None = None
+    due_end: date | None = None
+    url: str | None = None
+    created_by_id: str | None = Field(default=None, max_length=36)
+    created_time: datetime | None = None
+    last_edited_time: datetime | None = Field(default=None, index=True)
+    raw: dict[str, Any] = json_field()
+    parse_errors: list[dict[str, Any]] = json_field(default_factory=list)
+    content_hash: str = Field(default="", max_length=64)
+    first_seen_at: datetime = Field(default_factory=utcnow)
+    removed_at: datetime | None = Field(default=None, index=True)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class TicketAssignee(SQLModel, table=True):
+    """Who a ticket is assigned to (many-to-many, in Notion property order)."""
+
+    ticket_id: str = Field(primary_key=True, max_length=36)
+    person_id: str = Field(primary_key=True, max_length=36, index=True)
+    position: int = 0
+
+
+class TicketEvent(SQLModel, table=True):
+    """A change of status, points, sprint or assignees that a sync observed.
+
+    Notion's API keeps no history, so this table *is* the history burndown and cycle time read.
+    `at` is when the change happened as best we know (the page's `last_edited_time`);
+    `observed_at` is when a sync saw it. `field="created"` marks a ticket's first observation.
+    Values are strings (points as decimal text, assignees as sorted comma-joined ids).
+    """
+
+    __table_args__ = (Index("ix_event_ticket_at", "ticket_id", "at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    ticket_id: str = Field(max_length=36)
+    field: str = Field(max_length=16, index=True)
+    old_value: str | None = None
+    new_value: str | None = None
+    old_sprint_id: str | None = Field(default=None, max_length=36)
+    new_sprint_id: str | None = Field(default=None, max_length=36)
+    at: datetime
+    observed_at: datetime = Field(default_factory=utcnow)
+    derived: bool = False
+
+
+#: Ticket columns a parsed page provides; the rest are bookkeeping set here.
+_TRACKED_COLUMNS = ("content_hash", "last_edited_time", "removed_at")
+
+
+def upsert_tickets(
+    session: Session,
+    rows: Sequence[dict[str, Any]],
+    assignees: dict[str, Sequence[str]],
+) -> None:
+    """Upsert parsed ticket rows keyed by Notion page id, and replace their assignee lists.
+
+    A row is rewritten only when its content hash, edit time or removal state changed, so a
+    re-sync of unchanged pages writes nothing. `assignees` maps ticket id → person ids in order.
+    Seeing a page again clears `removed_at` (a page restored from Notion's trash comes back).
+    """
+    if not rows:
+        return
+    now = utcnow()
+    full_rows = [
+        {**row, "removed_at": None, "first_seen_at": now, "updated_at": now} for row in rows
+    ]
+    bulk_upsert(
+        session,
+        Ticket,
+        full_rows,
+        keys=["id"],
+        compare=_TRACKED_COLUMNS,
+        insert_only=["first_seen_at"],
+    )
+    ids = [row["id"] for row in rows]
+    link = TicketAssignee.__table__  # type: ignore[attr-defined]
+    session.execute(delete(link).where(link.c.ticket_id.in_(ids)))
+    links = [
+        {"ticket_id": ticket_id, "person_id": person_id, "position": position}
+        for ticket_id in ids
+        for position, person_id in enumerate(dict.fromkeys(assignees.get(ticket_id, ())))
+    ]
+    if links:
+        session.execute(insert(link), links)
+
+
+def mark_tickets_removed(session: Session, ids: Sequence[str], at: datetime) -> int:
+    """Flag tickets as removed (trashed, archived or gone from the data source); returns count.
+
+    Rows are kept, not deleted: history and past sprint reports still need them.
+    """
+    if not ids:
+        return 0
+    table = Ticket.__table__  # type: ignore[attr-defined]
+    result = session.execute(
+        update(table)
+        .where(table.c.id.in_(list(ids)), table.c.removed_at.is_(None))
+        .values(removed_at=at, updated_at=at)
+    )
+    return int(result.rowcount or 0)

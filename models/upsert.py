@@ -1,0 +1,73 @@
+"""Idempotent bulk upserts: one `INSERT … ON CONFLICT DO UPDATE` statement per batch.
+
+Both SQLite and PostgreSQL support `ON CONFLICT`; SQLAlchemy builds it per dialect. A `compare`
+column (a content hash) turns a no-op re-sync into zero row writes: the conflicting row is
+updated only when its fingerprint differs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
+
+from sqlalchemy import func, or_
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import Session, SQLModel
+
+#: Stay well under SQLite's bound-parameter limit (32,766) whatever the row width.
+_MAX_PARAMS = 30_000
+
+
+def _insert_for(session: Session) -> Any:
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        return postgresql.insert
+    if dialect == "sqlite":
+        return sqlite.insert
+    raise NotImplementedError(f"upserts are implemented for SQLite and PostgreSQL, not {dialect}")
+
+
+def bulk_upsert(
+    session: Session,
+    model: type[SQLModel],
+    rows: Sequence[dict[str, Any]],
+    *,
+    keys: Sequence[str],
+    compare: Sequence[str] = (),
+    insert_only: Iterable[str] = (),
+    keep_when_null: Iterable[str] = (),
+    custom_updates: Callable[[Any, Any], dict[str, Any]] | None = None,
+) -> None:
+    """Insert `rows`, or update the existing row with the same `keys`.
+
+    - `compare`: update only when one of these columns differs (unchanged rows are not rewritten).
+    - `insert_only`: columns set on first insert and never overwritten (e.g. `first_seen_at`).
+    - `keep_when_null`: columns where a NULL in the new row keeps the stored value (a person
+      seen in a property has no email; that must not erase the one `users.list` gave).
+    All rows must have the same columns.
+    """
+    if not rows:
+        return
+    table = model.__table__  # type: ignore[attr-defined]
+    insert = _insert_for(session)
+    columns = list(rows[0])
+    frozen = set(keys) | set(insert_only)
+    keep = set(keep_when_null)
+    per_statement = max(1, _MAX_PARAMS // max(1, len(columns)))
+    for start in range(0, len(rows), per_statement):
+        stmt = insert(table).values(list(rows[start : start + per_statement]))
+        excluded = stmt.excluded
+        updates = {
+            name: func.coalesce(excluded[name], table.c[name]) if name in keep else excluded[name]
+            for name in columns
+            if name not in frozen
+        }
+        if custom_updates:
+            updates.update(custom_updates(table, excluded))
+        where = (
+            or_(*(table.c[name].is_distinct_from(excluded[name]) for name in compare))
+            if compare
+            else None
+        )
+        stmt = stmt.on_conflict_do_update(index_elements=list(keys), set_=updates, where=where)
+        session.execute(stmt)

@@ -1,0 +1,127 @@
+"""Shared fixtures: an isolated environment, and databases on both SQLite and PostgreSQL.
+
+Storage tests take the `db_url` fixture, which is parametrised over both backends. PostgreSQL
+and Redis are the real servers on 127.0.0.1; when one is down the tests that need it are
+skipped locally but *fail* under `CI=true`, so CI can never pass without them.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+# Environment that must be in place before Prefect or LiteLLM are imported anywhere.
+_SESSION_TMP = Path(tempfile.mkdtemp(prefix="conductor-tests-"))
+for _name in list(os.environ):
+    if _name.startswith("CONDUCTOR_"):
+        del os.environ[_name]
+os.environ.update(
+    {
+        "CONDUCTOR_HOME": str(_SESSION_TMP / "home"),
+        "CONDUCTOR_OUTPUT_DIR": str(_SESSION_TMP / "out"),
+        "PREFECT_HOME": str(_SESSION_TMP / "prefect"),
+        "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+        "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "120",
+        "PREFECT_LOGGING_TO_API_ENABLED": "false",
+        "LITELLM_LOCAL_MODEL_COST_MAP": "True",
+        "DISABLE_AIOHTTP_TRANSPORT": "True",
+    }
+)
+os.environ.pop("PREFECT_API_URL", None)
+
+import pytest  # noqa: E402
+from sqlalchemy import create_engine, text  # noqa: E402
+from sqlalchemy.exc import OperationalError  # noqa: E402
+
+from models.db import dispose_engines  # noqa: E402
+from models.settings import get_settings  # noqa: E402
+
+PG_ADMIN_URL = os.environ.get(
+    "CONDUCTOR_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+REDIS_URL = os.environ.get("CONDUCTOR_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+
+
+def _service_missing(what: str, why: str) -> None:
+    """Fail under CI (a missing service must never pass silently); skip on a laptop."""
+    message = f"{what} is not reachable ({why}); start it (see README, 'Running the tests')"
+    if IN_CI:
+        pytest.fail(message, pytrace=False)
+    pytest.skip(message)
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A fresh PostgreSQL database for this test session, dropped afterwards."""
+    admin = create_engine(
+        PG_ADMIN_URL, isolation_level="AUTOCOMMIT", connect_args={"connect_timeout": 3}
+    )
+    name = f"conductor_test_{uuid.uuid4().hex[:10]}"
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    except OperationalError as exc:
+        admin.dispose()
+        _service_missing("PostgreSQL on 127.0.0.1:5432", str(exc.orig).strip().splitlines()[0])
+    url = PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+    yield url
+    dispose_engines()
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(
+    request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[str]:
+    """A migrated, empty database on each backend, configured as `CONDUCTOR_DATABASE_URL`."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'conductor.db'}"
+    else:
+        url = request.getfixturevalue("postgres_url")
+    monkeypatch.setenv("CONDUCTOR_DATABASE_URL", url)
+    get_settings.cache_clear()
+    from models.db import get_engine
+
+    engine = get_engine(url)
+    yield url
+    if request.param == "postgresql":
+        from sqlmodel import SQLModel
+
+        tables = ", ".join(f'"{t.name}"' for t in SQLModel.metadata.sorted_tables)
+        with engine.begin() as conn:
+            conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    else:
+        dispose_engines()
+    get_settings.cache_clear()
+
+
+@pytest.fixture
+def redis_url() -> str:
+    """The real Redis on 127.0.0.1:6379 (database 0), flushed of this test's keys by callers."""
+    import redis
+
+    client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2)
+    try:
+        client.ping()
+    except redis.RedisError as exc:
+        _service_missing("Redis on 127.0.0.1:6379", str(exc))
+    finally:
+        client.close()
+    return REDIS_URL
+
+
+@pytest.fixture(autouse=True)
+def _fresh_settings(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
+    """Each test starts from default settings with its own home and output folders."""
+    monkeypatch.setenv("CONDUCTOR_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("CONDUCTOR_OUTPUT_DIR", str(tmp_path / "out"))
+    monkeypatch.chdir(tmp_path)
+    get_settings.cache_clear()
+    yield
+    get_settings.cache_clear()

@@ -1,0 +1,112 @@
+"""The foundation CLI: read commands on an empty DB, doctor's JSON, one-line errors."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+from sqlmodel import Session
+from typer.testing import CliRunner
+
+from cli import app
+from models.db import get_engine
+from models.people import upsert_people
+from models.tickets import upsert_tickets
+from tests.factories import person_row, ticket_row
+
+runner = CliRunner()
+
+
+def test_tickets_json_on_an_empty_database_is_an_empty_list(db_url: str) -> None:
+    result = runner.invoke(app, ["tickets", "--json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout) == []
+
+
+def test_tickets_and_users_json_follow_the_contract(db_url: str) -> None:
+    with Session(get_engine(db_url)) as session:
+        upsert_people(session, [person_row(1)])
+        upsert_tickets(
+            session,
+            [ticket_row(7, status="In Progress")],
+            {ticket_row(7)["id"]: [person_row(1)["id"]]},
+        )
+        session.commit()
+    tickets = json.loads(runner.invoke(app, ["tickets", "--json"]).stdout)
+    assert list(tickets[0]) == [
+        "id",
+        "key",
+        "title",
+        "status",
+        "status_category",
+        "points",
+        "assignee_ids",
+        "sprint_id",
+        "priority",
+        "tags",
+        "url",
+        "last_edited_time",
+    ]
+    assert tickets[0]["key"] == "ENG-7" and tickets[0]["assignee_ids"] == [person_row(1)["id"]]
+    assert json.loads(runner.invoke(app, ["tickets", "--json", "--status", "Done"]).stdout) == []
+    users = json.loads(runner.invoke(app, ["users", "--json"]).stdout)
+    assert users == [
+        {
+            "id": person_row(1)["id"],
+            "name": "Person 1",
+            "email": "person1@example.com",
+            "type": "person",
+        }
+    ]
+
+
+def test_doctor_json_reports_every_dependency(db_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CONDUCTOR_NOTION_TOKEN", "ntn_do_not_print_me")
+    monkeypatch.setenv("CONDUCTOR_NOTION_BASE_URL", "http://127.0.0.1:9")  # nothing listens there
+    monkeypatch.setenv("CONDUCTOR_REDIS_URL", "redis://127.0.0.1:9/0")
+    result = runner.invoke(app, ["doctor", "--json"])
+    payload = json.loads(result.stdout)
+    states = {check["name"]: check["state"] for check in payload["checks"]}
+    assert states == {
+        "database": "ok",
+        "redis": "error",
+        "notion": "error",
+        "llm": "not_configured",
+        "smtp": "not_configured",
+        "prefect": "not_configured",
+    }
+    assert all(check["fix"] for check in payload["checks"] if check["state"] == "error")
+    assert "ntn_do_not_print_me" not in result.stdout
+    assert payload["config"]["CONDUCTOR_NOTION_TOKEN"] == "**********"
+    assert result.exit_code == 1
+
+
+def test_doctor_sees_real_redis(
+    db_url: str, redis_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CONDUCTOR_REDIS_URL", redis_url)
+    payload = json.loads(runner.invoke(app, ["doctor", "--json"]).stdout)
+    assert {c["name"]: c["state"] for c in payload["checks"]}["redis"] == "ok"
+
+
+def test_invalid_configuration_is_one_line_and_non_zero() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "cli", "users"],
+        env={"CONDUCTOR_TIMEZONE": "Nowhere/Special", "PATH": ""},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 1
+    assert (
+        result.stderr.strip()
+        == "error: CONDUCTOR_TIMEZONE: 'Nowhere/Special' is not an IANA time zone such as Europe/Berlin"
+    )
+
+
+def test_db_upgrade_reports_up_to_date(db_url: str) -> None:
+    result = runner.invoke(app, ["db", "upgrade"])
+    assert result.exit_code == 0
+    assert "up to date" in result.stdout
