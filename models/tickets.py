@@ -61,21 +61,27 @@ class TicketAssignee(SQLModel, table=True):
 
 
 class TicketEvent(SQLModel, table=True):
-    """A change of status, points, sprint or assignees that a sync observed.
+    """A change of status, points, sprint, assignees or removal that a sync observed.
 
-    Notion's API keeps no history, so this table *is* the history burndown and cycle time read.
-    `at` is when the change happened as best we know (the page's `last_edited_time`);
-    `observed_at` is when a sync saw it. `field="created"` marks a ticket's first observation.
-    Values are strings (points as decimal text, assignees as sorted comma-joined ids).
+    Notion's API keeps no history, so this table *is* the history that burndown, scope change
+    and cycle time read. One row per field change:
+
+    - `field`: `status` (values are status names; `old_category`/`new_category` hold their
+      categories), `points` (decimal text or NULL), `sprint` (`old_sprint_id`/`new_sprint_id`),
+      `assignees` (sorted comma-joined person ids) or `removed` (`new_value` "1" when the page
+      was trashed/left the data source, NULL when it came back).
+    - `at`: when the change happened as best we know (the page's `last_edited_time`).
+    - `derived`: True for the events written when a ticket is first seen, which reconstruct
+      its past from timestamps: sprint and points as of `created_time`, and status as of
+      `created_time` (to-do) or `last_edited_time` (the state it was first seen in).
     """
-
-    __table_args__ = (Index("ix_event_ticket_at", "ticket_id", "at"),)
-
     id: int | None = Field(default=None, primary_key=True)
     ticket_id: str = Field(max_length=36)
     field: str = Field(max_length=16, index=True)
     old_value: str | None = None
     new_value: str | None = None
+    old_category: str | None = Field(default=None, max_length=16)
+    new_category: str | None = Field(default=None, max_length=16)
     old_sprint_id: str | None = Field(default=None, max_length=36)
     new_sprint_id: str | None = Field(default=None, max_length=36)
     at: datetime

@@ -125,3 +125,16 @@ def _fresh_settings(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator
     get_settings.cache_clear()
     yield
     get_settings.cache_clear()
+
+
+@pytest.fixture(scope="session")
+def prefect_harness() -> Iterator[None]:
+    """One temporary Prefect API (ephemeral server on a temp SQLite DB) for the whole session.
+
+    Starting it costs ~20 s here, so every flow test shares it; task bodies are tested with
+    `task.fn(...)` and need no harness at all.
+    """
+    from prefect.testing.utilities import prefect_test_harness
+
+    with prefect_test_harness(server_startup_timeout=120):
+        yield
