@@ -14,6 +14,9 @@ from rich.markup import escape
 
 from cli.output import err_console
 from models.errors import ConductorError
+from models.settings import apply_process_defaults
+
+apply_process_defaults()
 
 app = typer.Typer(
     name="conductor",
@@ -35,7 +38,15 @@ def _root(
 
 
 def _register() -> None:
-    from cli import db_commands, doctor, read_commands  # noqa: F401  (modules register commands)
+    from cli import (  # noqa: F401  (modules register commands)
+        db_commands,
+        doctor,
+        email_commands,
+        ingest_commands,
+        read_commands,
+        sprint_commands,
+        summary_commands,
+    )
 
 
 _register()

@@ -8,6 +8,7 @@ whose message is one line naming the variable and the fix.
 from __future__ import annotations
 
 import json
+import os
 import re
 from functools import lru_cache
 from pathlib import Path
@@ -106,6 +107,7 @@ class Settings(BaseSettings):
     notion_rate_limit_rps: float = Field(default=3.0, gt=0)
     notion_lookback_minutes: int = Field(default=2, ge=1)
     notion_full_scan_hours: float = Field(default=24.0, ge=0)
+    notion_shared_rate_limit: bool = False
     blocked_statuses: CommaList = Field(default_factory=lambda: ["Blocked"])
 
     llm_model: str | None = None
@@ -240,3 +242,23 @@ def load_settings(**overrides: Any) -> Settings:
 def get_settings() -> Settings:
     """The process-wide settings (cached). Tests call `get_settings.cache_clear()` after env edits."""
     return load_settings()
+
+
+def apply_process_defaults() -> None:
+    """Environment defaults that must be in place before Prefect or LiteLLM are imported.
+
+    - Prefect keeps its state (and the ephemeral API's database) under `CONDUCTOR_HOME/prefect`,
+      so `conductor server` later shows the runs the CLI made; analytics stay off (offline
+      machines otherwise hit "database is locked"), and the ephemeral API gets time to start.
+    - LiteLLM uses its bundled cost map instead of downloading one on every import.
+    Values the user set explicitly are kept.
+    """
+    home = Path(os.environ.get("CONDUCTOR_HOME", ".conductor")).resolve()
+    defaults = {
+        "PREFECT_HOME": str(home / "prefect"),
+        "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+        "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "120",
+        "LITELLM_LOCAL_MODEL_COST_MAP": "True",
+    }
+    for name, value in defaults.items():
+        os.environ.setdefault(name, value)

@@ -1,0 +1,161 @@
+"""Prefect tasks of the Notion ingest: one task per page of 100 results, never one per ticket.
+
+Task bodies are thin calls into `tasks.notion.sync`, which holds the logic and is tested without
+Prefect. Retries are declared here and fire only on transient failures: Notion still failing
+after the client's own retries (429/5xx/timeouts), or a database connection dropping.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+from prefect import Task, task
+from prefect.cache_policies import NO_CACHE
+from prefect.client.schemas.objects import State, TaskRun
+from sqlalchemy.exc import OperationalError
+
+from models.db import session_scope
+from models.settings import Settings
+from tasks.notion import sync
+from tasks.notion.client import NotionGateway, NotionUnavailableError
+
+log = logging.getLogger(__name__)
+
+#: Name of the Prefect global rate limit every Conductor process shares for Notion requests.
+NOTION_RATE_LIMIT = "notion-api"
+
+
+def _is_transient(_task: Task[..., Any], _run: TaskRun, state: State[Any]) -> bool:
+    try:
+        state.result()
+    except (NotionUnavailableError, OperationalError):
+        return True
+    except Exception:  # everything else (bad token, malformed schema, bugs) must not be retried
+        return False
+    return False
+
+
+@task(cache_policy=NO_CACHE, task_run_name="sync-people")
+def sync_people(gateway: NotionGateway) -> int:
+    """Upsert workspace users (skipped quietly when the integration may not list them)."""
+    with session_scope() as session:
+        return sync.sync_people(session, gateway)
+
+
+@task(
+    cache_policy=NO_CACHE,
+    task_run_name="plan-{kind}",
+    retries=2,
+    retry_delay_seconds=[5, 20],
+    retry_condition_fn=_is_transient,
+)
+def plan_source(
+    gateway: NotionGateway,
+    settings: Settings,
+    kind: str,
+    *,
+    full_refresh: bool,
+    sprints_source_id: str | None = None,
+) -> sync.SourcePlan:
+    """Resolve the data source and its property mapping; choose incremental or full scan."""
+    if kind == sync.SPRINTS:
+        source_id, mapping = sync.sprint_mapping(gateway, settings)
+        database_id = settings.notion_sprints_database_id
+    else:
+        source_id, mapping = sync.ticket_mapping(gateway, settings, sprints_source_id)
+        database_id = settings.notion_tickets_database_id
+    with session_scope() as session:
+        return sync.plan_source(
+            session,
+            kind,
+            database_id or "",
+            source_id,
+            mapping,
+            settings,
+            full_refresh=full_refresh,
+            now=sync.utcnow(),
+        )
+
+
+@task(
+    cache_policy=NO_CACHE,
+    task_run_name="fetch-{plan.kind}-page",
+    retries=2,
+    retry_delay_seconds=[10, 30],
+    retry_condition_fn=_is_transient,
+)
+def fetch_changed_pages(
+    gateway: NotionGateway, plan: sync.SourcePlan, start_cursor: str | None
+) -> dict[str, Any]:
+    """One page (≤ 100) of pages edited since the plan's cursor, oldest edit first."""
+    return gateway.query_page(
+        plan.data_source_id, edited_on_or_after=plan.since, start_cursor=start_cursor
+    )
+
+
+@task(
+    cache_policy=NO_CACHE,
+    task_run_name="upsert-{plan.kind}-batch",
+    retries=2,
+    retry_delay_seconds=[5, 20],
+    retry_condition_fn=_is_transient,
+)
+def upsert_batch(
+    gateway: NotionGateway,
+    plan: sync.SourcePlan,
+    pages: Sequence[dict[str, Any]],
+    settings: Settings,
+) -> sync.BatchResult:
+    """Parse, upsert, record events and advance the cursor for one page — one transaction."""
+    with session_scope() as session:
+        return sync.write_batch(session, plan, pages, settings, gateway)
+
+
+def sync_source(
+    gateway: NotionGateway, plan: sync.SourcePlan, settings: Settings
+) -> sync.BatchResult:
+    """Page through a data source with one fetch task and one upsert task per page."""
+    with session_scope() as session:
+        return sync.sync_source(
+            session,
+            gateway,
+            plan,
+            settings,
+            fetch=lambda cursor: fetch_changed_pages(gateway, plan, cursor),
+            write=lambda pages: upsert_batch(gateway, plan, pages, settings),
+        )
+
+
+def ensure_shared_rate_limit(rps: float) -> bool:
+    """Create (or update) the global rate limit that keeps *all* processes under `rps` to Notion.
+
+    Opt-in (`CONDUCTOR_NOTION_SHARED_RATE_LIMIT=true`) for several workers sharing one token:
+    each slot costs a Prefect API round trip (~1 s measured against the local API), so a single
+    process relies on its in-process token bucket alone. Prefect's `rate_limit()` silently does nothing when the limit does not exist, so it is
+    created here first. Returns False (and the in-process limiter alone applies) when the
+    Prefect API cannot be reached.
+    """
+    from prefect.client.orchestration import get_client
+
+    try:
+        with get_client(sync_client=True) as client:
+            client.upsert_global_concurrency_limit_by_name(
+                NOTION_RATE_LIMIT, limit=max(1, int(rps)), slot_decay_per_second=rps
+            )
+    except Exception as exc:  # the API is optional for this guard; say so and go on
+        log.warning(
+            "could not create Prefect rate limit %r (%s); using the in-process limiter only",
+            NOTION_RATE_LIMIT,
+            exc,
+        )
+        return False
+    return True
+
+
+def shared_rate_limit_hook() -> None:
+    """Called before every Notion request: take a slot of the cross-process rate limit."""
+    from prefect.concurrency.sync import rate_limit
+
+    rate_limit(NOTION_RATE_LIMIT, occupy=1, strict=True)
