@@ -237,6 +237,28 @@ def parse_ticket_pages(
     return parsed
 
 
+def choose_latest_sprint(tickets: Sequence[ParsedTicket], sprint_starts: dict[str, Any]) -> None:
+    """A ticket related to several sprints belongs to the one that starts last.
+
+    Teams carry unfinished work over by adding the new sprint to the relation and leaving the
+    old one there; the ticket is in the new sprint's scope, whatever order Notion lists them in.
+    Sprints not synced (no start known) rank below known ones.
+    """
+    for ticket in tickets:
+        name = ticket.mapping.sprint
+        prop = ticket.row["raw"].get(name) if name else None
+        related = [r.get("id") for r in (prop or {}).get("relation") or [] if isinstance(r, dict)]
+        if len(related) < 2:
+            continue
+        ordered = sorted(
+            related,
+            key=lambda sid: (sprint_starts.get(sid) is not None, str(sprint_starts.get(sid) or "")),
+            reverse=True,
+        )
+        if ordered[0] != ticket.row.get("sprint_id"):
+            apply_full_relation(ticket, name, ordered)
+
+
 def scrub_nul(row: dict[str, Any]) -> None:
     """Replace NUL characters with U+FFFD in a row's text and JSON, in place.
 
@@ -633,6 +655,11 @@ def write_batch(
     if plan.kind == TICKETS:
         assert isinstance(plan.mapping, TicketMapping)
         parsed = parse_ticket_pages(pages, plan.mapping, plan.data_source_id, gateway, settings.tz)
+        sprint_table = Sprint.__table__  # type: ignore[attr-defined]
+        starts = dict(
+            session.execute(select(sprint_table.c.id, sprint_table.c.start)).tuples().all()
+        )
+        choose_latest_sprint(parsed, starts)
         result = write_ticket_batch(session, parsed, now)
     else:
         assert isinstance(plan.mapping, SprintMapping)
