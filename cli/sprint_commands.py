@@ -1,0 +1,159 @@
+"""Sprint commands: `conductor sprint` (where a sprint stands) and `conductor rollup`."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+import typer
+from rich.columns import Columns
+from rich.markup import escape
+from rich.panel import Panel
+from rich.table import Table
+from sqlmodel import Session
+
+from cli.app import app
+from cli.output import console, err_console, print_json
+from models.db import get_engine
+from models.settings import get_settings
+from models.sprints import find_sprint
+
+NOTHING_STORED = "no sprints stored yet — run `conductor ingest` first"
+_MAX_LISTED = 20
+_FORECAST_STYLE = {"on_track": "green", "at_risk": "yellow", "off_track": "red"}
+
+
+def _today() -> date:
+    return datetime.now(get_settings().tz).date()
+
+
+@app.command()
+def sprint(
+    selector: str = typer.Argument("current", help="`current` or a sprint name (unique prefix)."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON only (DESIGN §3 shape)."),
+) -> None:
+    """Where a sprint stands: scope, burndown, forecast, status mix, load and blocked work.
+
+    With nothing ingested yet this prints a hint (with --json: `{}`) and exits 0; a name that
+    matches no sprint is an error listing the known sprints.
+    """
+    from tasks.metrics.report import sprint_report
+
+    settings = get_settings()
+    today = _today()
+    with Session(get_engine()) as session:
+        found = find_sprint(session, selector, today)
+        report = sprint_report(session, found, today, settings) if found else None
+    if report is None:
+        err_console.print(NOTHING_STORED)
+        if as_json:
+            print_json({})
+        return
+    if as_json:
+        print_json(report)
+        return
+    _print_report(report)
+
+
+@app.command()
+def rollup(as_json: bool = typer.Option(False, "--json", help="Print JSON only.")) -> None:
+    """Recompute sprint snapshots and the current sprint's report, chart and HTML page.
+
+    Runs the `sprint-rollup` Prefect flow (against PREFECT_API_URL, or a temporary local
+    Prefect server when unset, which takes a few seconds to start).
+    """
+    from flows.sprint_rollup import sprint_rollup
+
+    with err_console.status("running the sprint rollup flow…"):
+        result = sprint_rollup()
+    if as_json:
+        print_json(result)
+        return
+    current = result["current"]
+    console.print(
+        f"Snapshotted {result['sprints']} sprint(s), wrote {result['snapshots']} snapshot row(s)."
+    )
+    if current is None:
+        console.print(NOTHING_STORED)
+        return
+    m = current["metrics"]
+    console.print(
+        f"{escape(current['sprint']['name'])}: [{_FORECAST_STYLE[m['forecast']]}]"
+        f"{m['forecast'].replace('_', ' ')}[/], {m['remaining_points']:g} of "
+        f"{m['scope_points']:g} pts remaining"
+    )
+    console.print(f"HTML report: {result['report_path']}\nBurndown chart: {result['chart_path']}")
+
+
+def _print_report(report: dict) -> None:
+    s, m, detail = report["sprint"], report["metrics"], report["forecast_detail"]
+    console.print(f"[bold]{escape(s['name'])}[/]  {s['start']} → {s['end']}  (as of {s['as_of']})")
+    committed = f"{m['committed_points']:g}" + (" est." if m["committed_estimated"] else "")
+    cards = [
+        ("Scope", f"{m['scope_points']:g}"),
+        ("Committed", committed),
+        ("Added", f"+{m['added_points']:g}"),
+        ("Removed", f"-{m['removed_points']:g}"),
+        ("Completed", f"{m['completed_points']:g}"),
+        ("Remaining", f"{m['remaining_points']:g}"),
+        ("Done", f"{m['completion_pct']}%"),
+        ("Velocity", "—" if m["velocity"] is None else f"{m['velocity']:g}"),
+    ]
+    console.print(Columns([Panel(v, title=k, expand=False) for k, v in cards]))
+    style = _FORECAST_STYLE[m["forecast"]]
+    console.print(
+        f"Forecast: [bold {style}]{m['forecast'].replace('_', ' ')}[/] — {escape(detail['reason'])}"
+    )
+    console.print(
+        f"{m['ticket_count']} tickets · {m['done_count']} done · {m['blocked_count']} blocked · "
+        f"{m['unpointed_count']} unpointed"
+    )
+
+    statuses = Table(title="Status", title_justify="left")
+    for column in ("Status", "Tickets", "Points"):
+        statuses.add_column(column, justify="left" if column == "Status" else "right")
+    for name, row in report["by_status"].items():
+        statuses.add_row(escape(name), str(row["count"]), f"{row['points']:g}")
+    people = Table(title="Load", title_justify="left")
+    for column in ("Assignee", "Open", "Open pts", "Done pts"):
+        people.add_column(column, justify="left" if column == "Assignee" else "right")
+    for row in report["by_assignee"]:
+        people.add_row(
+            escape(row["name"]),
+            str(row["open_count"]),
+            f"{row['open_points']:g}",
+            f"{row['done_points']:g}",
+        )
+    console.print(Columns([statuses, people]))
+
+    if report["at_risk"]:
+        risky = Table(title="Needs attention", title_justify="left")
+        for column in ("Key", "Title", "Assignees", "Status", "Why"):
+            risky.add_column(column, overflow="fold", max_width=50 if column == "Title" else None)
+        for row in report["at_risk"][:_MAX_LISTED]:
+            risky.add_row(
+                escape(row["key"] or row["id"][:8]),
+                escape(row["title"][:200]),
+                escape(", ".join(row["assignees"])),
+                escape(row["status"] or ""),
+                escape(row["reason"]),
+            )
+        console.print(risky)
+        if len(report["at_risk"]) > _MAX_LISTED:
+            console.print(f"… and {len(report['at_risk']) - _MAX_LISTED} more (see --json)")
+    _print_text_burndown(report)
+
+
+def _print_text_burndown(report: dict) -> None:
+    """One bar per day: remaining (█) against the ideal (│)."""
+    rows = report["burndown"]
+    if not rows:
+        return
+    top = max([report["metrics"]["committed_points"], *(r["remaining_points"] for r in rows), 1])
+    width = 40
+    console.print("[bold]Burndown[/] (█ remaining, │ ideal)")
+    for row in rows:
+        bar = round(width * row["remaining_points"] / top)
+        ideal = min(width, round(width * row["ideal_points"] / top))
+        cells = ["█" if i < bar else " " for i in range(width + 1)]
+        cells[ideal] = "│" if cells[ideal] == " " else "[yellow]│[/]"
+        console.print(f"{row['date'][5:]} {''.join(cells)} {row['remaining_points']:g}")

@@ -1,0 +1,235 @@
+"""Who and what is in a sprint at one instant: status mix, per-person load, tickets needing
+attention, cycle times and carry-over — each a single SQL statement over `ticket_states`.
+
+Assignees are the *current* assignments (`TicketAssignee`); a ticket with two assignees counts
+fully for both. Point sums treat unpointed tickets as 0 points; they still count in every count.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import and_, case, func, literal, or_, select, type_coerce
+from sqlmodel import Session
+
+from models import Person, Sprint, TicketAssignee
+from models.tickets import COMPLETE, IN_PROGRESS
+from tasks.metrics.scope import AT_TYPE, EVENT, TICKET, ticket_states
+
+LINK = TicketAssignee.__table__  # type: ignore[attr-defined]
+PERSON = Person.__table__  # type: ignore[attr-defined]
+SPRINT = Sprint.__table__  # type: ignore[attr-defined]
+
+
+@dataclass(frozen=True)
+class ScopeTicket:
+    """A ticket in scope that a report lists (blocked, in progress or unpointed)."""
+
+    id: str
+    key: str | None
+    title: str
+    url: str | None
+    status: str | None
+    category: str | None
+    points: float | None
+    status_since: datetime | None
+    blocked: bool
+
+
+def status_breakdown(
+    session: Session, sprint_id: str, at: datetime
+) -> dict[str, dict[str, object]]:
+    """`{status name: {"count", "points", "category"}}` of the scope at `at`."""
+    states = ticket_states(sprint_id, [at], ())
+    query = (
+        select(
+            states.c.status,
+            func.max(states.c.category),
+            func.count(),
+            func.sum(states.c.scope_points),
+        )
+        .where(states.c.in_scope == 1)
+        .group_by(states.c.status)
+        .order_by(states.c.status)
+    )
+    return {
+        status or "No status": {
+            "count": int(count),
+            "points": round(float(points or 0), 2),
+            "category": category,
+        }
+        for status, category, count, points in session.execute(query)
+    }
+
+
+def assignee_load(session: Session, sprint_id: str, at: datetime) -> list[dict[str, object]]:
+    """Open tickets/points and done points per assignee of the scope at `at` (most open first);
+    unassigned work is one row with `id` None."""
+    states = ticket_states(sprint_id, [at], ())
+    is_open = states.c.is_complete == 0
+    query = (
+        select(
+            LINK.c.person_id,
+            func.max(PERSON.c.name),
+            func.sum(case((is_open, 1), else_=0)),
+            func.sum(case((is_open, states.c.scope_points), else_=0.0)),
+            func.sum(case((is_open, 0.0), else_=states.c.scope_points)),
+        )
+        .select_from(
+            states.outerjoin(LINK, LINK.c.ticket_id == states.c.ticket_id).outerjoin(
+                PERSON, PERSON.c.id == LINK.c.person_id
+            )
+        )
+        .where(states.c.in_scope == 1)
+        .group_by(LINK.c.person_id)
+    )
+    rows = [
+        {
+            "id": person_id,
+            "name": (name or person_id[:8]) if person_id else "Unassigned",
+            "open_count": int(open_count or 0),
+            "open_points": round(float(open_points or 0), 2),
+            "done_points": round(float(done_points or 0), 2),
+        }
+        for person_id, name, open_count, open_points, done_points in session.execute(query)
+    ]
+    rows.sort(key=lambda row: (-row["open_points"], -row["open_count"], str(row["name"])))
+    return rows
+
+
+def attention_tickets(
+    session: Session, sprint_id: str, at: datetime, blocked_statuses: Sequence[str]
+) -> list[ScopeTicket]:
+    """Scope tickets at `at` that are blocked, in progress, or unpointed (and not complete)."""
+    states = ticket_states(sprint_id, [at], blocked_statuses)
+    query = (
+        select(
+            TICKET.c.id,
+            TICKET.c.key,
+            TICKET.c.title,
+            TICKET.c.url,
+            states.c.status,
+            states.c.category,
+            states.c.points,
+            states.c.status_since,
+            TICKET.c.created_time,
+            states.c.is_blocked,
+        )
+        .select_from(states.join(TICKET, TICKET.c.id == states.c.ticket_id))
+        .where(
+            states.c.in_scope == 1,
+            states.c.is_complete == 0,
+            or_(
+                states.c.is_blocked == 1,
+                states.c.category == IN_PROGRESS,
+                states.c.points.is_(None),
+            ),
+        )
+        .order_by(TICKET.c.key, TICKET.c.id)
+    )
+    return [
+        ScopeTicket(
+            id=row[0],
+            key=row[1],
+            title=row[2] or "",
+            url=row[3],
+            status=row[4],
+            category=row[5],
+            points=None if row[6] is None else float(row[6]),
+            status_since=row[7] or row[8],
+            blocked=bool(row[9]),
+        )
+        for row in session.execute(query)
+    ]
+
+
+def cycle_times(session: Session, sprint_id: str, at: datetime) -> list[float]:
+    """Days from first entering In progress to the last move to Complete, for the tickets that
+    are complete in scope at `at` (tickets that skipped In progress have no cycle time)."""
+    states = ticket_states(sprint_id, [at], ())
+    done = select(states.c.ticket_id).where(states.c.is_complete == 1)
+    started = type_coerce(
+        func.min(case((EVENT.c.new_category == IN_PROGRESS, EVENT.c.at))), AT_TYPE
+    )
+    finished = type_coerce(func.max(case((EVENT.c.new_category == COMPLETE, EVENT.c.at))), AT_TYPE)
+    query = (
+        select(EVENT.c.ticket_id, started.label("started"), finished.label("finished"))
+        # `new_category` is only set on status events; filtering on it (not on the indexed
+        # `field`) keeps SQLite on one table scan.
+        .where(
+            EVENT.c.ticket_id.in_(done),
+            EVENT.c.new_category.in_((IN_PROGRESS, COMPLETE)),
+            EVENT.c.at < literal(at, AT_TYPE),
+        )
+        .group_by(EVENT.c.ticket_id)
+        .subquery()
+    )
+    rows = session.execute(
+        select(query.c.started, query.c.finished).where(
+            and_(query.c.started.is_not(None), query.c.finished > query.c.started)
+        )
+    )
+    return sorted((finished - started).total_seconds() / 86400 for started, finished in rows)
+
+
+def carried_over(
+    session: Session, sprint_id: str, sprint_end: datetime, now: datetime
+) -> list[dict[str, object]]:
+    """Unfinished scope at `sprint_end` whose sprint at `now` is another (live) sprint."""
+    states = ticket_states(sprint_id, [sprint_end, now], ())
+    at_end = states.alias("at_end")
+    later = states.alias("later")
+    query = (
+        select(
+            TICKET.c.id,
+            TICKET.c.key,
+            TICKET.c.title,
+            TICKET.c.url,
+            at_end.c.points,
+            SPRINT.c.id,
+            SPRINT.c.name,
+        )
+        .select_from(
+            at_end.join(later, and_(later.c.ticket_id == at_end.c.ticket_id, later.c.idx == 1))
+            .join(TICKET, TICKET.c.id == at_end.c.ticket_id)
+            .join(SPRINT, SPRINT.c.id == later.c.sprint_id)
+        )
+        .where(
+            at_end.c.idx == 0,
+            at_end.c.in_scope == 1,
+            at_end.c.is_complete == 0,
+            later.c.removed == 0,
+            later.c.sprint_id != sprint_id,
+            SPRINT.c.removed_at.is_(None),
+        )
+        .order_by(TICKET.c.key, TICKET.c.id)
+    )
+    return [
+        {
+            "id": tid,
+            "key": key,
+            "title": title or "",
+            "url": url,
+            "points": None if points is None else float(points),
+            "to_sprint": {"id": to_id, "name": to_name},
+        }
+        for tid, key, title, url, points, to_id, to_name in session.execute(query)
+    ]
+
+
+def assignee_names(session: Session, ticket_ids: Sequence[str]) -> dict[str, list[str]]:
+    """Assignee names per ticket, in Notion's order (for listed tickets only)."""
+    if not ticket_ids:
+        return {}
+    query = (
+        select(LINK.c.ticket_id, func.coalesce(PERSON.c.name, LINK.c.person_id))
+        .select_from(LINK.outerjoin(PERSON, PERSON.c.id == LINK.c.person_id))
+        .where(LINK.c.ticket_id.in_(list(ticket_ids)))
+        .order_by(LINK.c.ticket_id, LINK.c.position)
+    )
+    names: dict[str, list[str]] = {}
+    for ticket_id, name in session.execute(query):
+        names.setdefault(ticket_id, []).append(name)
+    return names

@@ -1,0 +1,256 @@
+"""The sprint report: every number of DESIGN §3 `sprint --json` and the reasons behind them.
+
+Definitions follow DESIGN §5. Times: the sprint runs from the start of its first day to the end
+of its last day in `CONDUCTOR_TIMEZONE`; "now" for a running sprint is the end of `today`, for a
+closed one the end of its last day. Points are rounded to 2 decimals only when presented.
+"""
+
+from __future__ import annotations
+
+import statistics
+from datetime import date, timedelta
+from typing import Any
+
+from sqlmodel import Session, select
+
+from models import Sprint, SprintSnapshot
+from models.base import as_utc
+from models.settings import Settings
+from tasks.metrics.breakdown import (
+    assignee_load,
+    assignee_names,
+    attention_tickets,
+    carried_over,
+    cycle_times,
+    status_breakdown,
+)
+from tasks.metrics.calendar import day_end, day_start, days_between, working_days
+from tasks.metrics.scope import ScopePoint, scope_timeline
+
+#: Velocity is the mean completed points of this many most recent closed sprints.
+VELOCITY_SPRINTS = 3
+#: In-progress tickets whose status has not changed for this many days are "aging".
+AGING_DAYS = 3
+#: Capacity at or above this share of the remaining points is "at risk" rather than "off track".
+AT_RISK_SHARE = 0.7
+
+ON_TRACK, AT_RISK, OFF_TRACK = "on_track", "at_risk", "off_track"
+
+
+def sprint_report(session: Session, sprint: Sprint, today: date, settings: Settings) -> dict:
+    """Where `sprint` stands on `today` (team calendar day), as JSON-ready data.
+
+    Shape: DESIGN §3 (`sprint`, `metrics`, `by_status`, `by_assignee`, `burndown`, `blocked`)
+    plus `forecast_detail`, `cycle_time`, `aging`, `at_risk`, `unpointed`, `carry_over`.
+    Reads only; safe to call from the CLI while a flow writes.
+    """
+    tz = settings.tz
+    start = sprint.start or today
+    end = sprint.end or start
+    started = start <= today
+    days = list(days_between(start, min(today, end))) if started else []
+    instants = [day_start(start, tz), *(day_end(day, tz) for day in days)]
+    if not started:
+        instants = [day_end(today, tz)]
+    timeline = scope_timeline(session, sprint.id, instants, settings.blocked_statuses)
+    at = instants[-1]
+    now = timeline[-1]
+    committed = timeline[0].scope_points
+
+    burndown = _burndown(session, sprint, days, timeline[1:], committed, today)
+    velocity = _velocity(session, today, settings)
+    forecast, forecast_detail = _forecast(start, end, today, now)
+
+    listed = attention_tickets(session, sprint.id, at, settings.blocked_statuses)
+    names = assignee_names(session, [ticket.id for ticket in listed])
+    reference_day = min(today, end)
+
+    def entry(ticket: Any, **extra: Any) -> dict[str, Any]:
+        return {
+            "id": ticket.id,
+            "key": ticket.key,
+            "title": ticket.title,
+            "url": ticket.url,
+            "assignees": names.get(ticket.id, []),
+            "status": ticket.status,
+            "points": ticket.points,
+            **extra,
+        }
+
+    def days_in_status(ticket: Any) -> int:
+        since = as_utc(ticket.status_since)
+        return (reference_day - since.astimezone(tz).date()).days if since else 0
+
+    blocked = [entry(t, days_blocked=days_in_status(t)) for t in listed if t.blocked]
+    aging = [
+        entry(t, days_in_status=days_in_status(t))
+        for t in listed
+        if not t.blocked and t.category == "in_progress" and days_in_status(t) >= AGING_DAYS
+    ]
+    at_risk = [{**row, "reason": f"blocked for {row['days_blocked']} d"} for row in blocked] + [
+        {**row, "reason": f"in progress for {row['days_in_status']} d"} for row in aging
+    ]
+    cycles = cycle_times(session, sprint.id, at)
+    closed = end < today
+    carry_over = carried_over(session, sprint.id, at, day_end(today, tz)) if closed else []
+
+    return {
+        "sprint": {
+            "id": sprint.id,
+            "name": sprint.name,
+            "start": start.isoformat(),
+            "end": end.isoformat(),
+            "status": sprint.status,
+            "url": sprint.url,
+            "closed": closed,
+            "as_of": today.isoformat(),
+        },
+        "metrics": {
+            "scope_points": _pts(now.scope_points),
+            "committed_points": _pts(committed),
+            "added_points": _pts(sum(p.added_points for p in timeline[1:])),
+            "removed_points": _pts(sum(p.removed_points for p in timeline[1:])),
+            "completed_points": _pts(now.completed_points),
+            "remaining_points": _pts(now.remaining_points),
+            "completion_pct": _pct(now.completed_points, now.scope_points),
+            "ticket_count": now.scope_count,
+            "done_count": now.done_count,
+            "blocked_count": now.blocked_count,
+            "unpointed_count": now.unpointed_count,
+            "velocity": None if velocity is None else _pts(velocity),
+            "forecast": forecast,
+            "committed_estimated": as_utc(sprint.first_seen_at) > instants[0] if started else True,
+        },
+        "forecast_detail": forecast_detail,
+        "by_status": status_breakdown(session, sprint.id, at),
+        "by_assignee": assignee_load(session, sprint.id, at),
+        "burndown": burndown,
+        "blocked": blocked,
+        "aging": aging,
+        "at_risk": at_risk,
+        "unpointed": [entry(t) for t in listed if t.points is None],
+        "cycle_time": {
+            "median_days": round(statistics.median(cycles), 2) if cycles else None,
+            "p85_days": round(_percentile(cycles, 0.85), 2) if cycles else None,
+            "count": len(cycles),
+        },
+        "carry_over": {
+            "count": len(carry_over),
+            "points": _pts(sum(row["points"] or 0 for row in carry_over)),
+            "tickets": carry_over,
+        },
+    }
+
+
+def _burndown(
+    session: Session,
+    sprint: Sprint,
+    days: list[date],
+    day_points: list[ScopePoint],
+    committed: float,
+    today: date,
+) -> list[dict[str, Any]]:
+    """Remaining points at the end of each day: the stored snapshot for past days (what a rollup
+    saw then), the live figure for today. Ideal: committed down to 0 over working days."""
+    start, end = sprint.start or today, sprint.end or today
+    stored = {
+        snap.day: snap.remaining_points
+        for snap in session.exec(
+            select(SprintSnapshot).where(
+                SprintSnapshot.sprint_id == sprint.id, SprintSnapshot.day < today
+            )
+        )
+    }
+    total = working_days(start, end)
+    rows = []
+    for day, point in zip(days, day_points, strict=True):
+        done = working_days(start, day)
+        ideal = committed * (1 - done / total) if total else 0.0
+        remaining = (
+            stored.get(day, point.remaining_points) if day < today else point.remaining_points
+        )
+        rows.append(
+            {
+                "date": day.isoformat(),
+                "remaining_points": _pts(remaining),
+                "ideal_points": _pts(ideal),
+            }
+        )
+    return rows
+
+
+def _velocity(session: Session, today: date, settings: Settings) -> float | None:
+    """Mean completed points of the last closed sprints (end < today): from the snapshot of
+    their last day when a rollup stored one, else recomputed from events."""
+    closed = session.exec(
+        select(Sprint)
+        .where(Sprint.removed_at.is_(None), Sprint.end < today)  # type: ignore[union-attr,operator]
+        .order_by(Sprint.end.desc())  # type: ignore[union-attr]
+        .limit(VELOCITY_SPRINTS)
+    ).all()
+    if not closed:
+        return None
+    completed = []
+    for sprint in closed:
+        snapshot = session.exec(
+            select(SprintSnapshot).where(
+                SprintSnapshot.sprint_id == sprint.id, SprintSnapshot.day == sprint.end
+            )
+        ).first()
+        if snapshot is not None:
+            completed.append(snapshot.completed_points)
+        else:
+            [point] = scope_timeline(session, sprint.id, [day_end(sprint.end, settings.tz)])  # type: ignore[arg-type]
+            completed.append(point.completed_points)
+    return sum(completed) / len(completed)
+
+
+def _forecast(start: date, end: date, today: date, now: ScopePoint) -> tuple[str, dict]:
+    """Daily throughput so far (completed points / working days before today) times the working
+    days left (today included) against the remaining points."""
+    elapsed = working_days(start, min(end, today - timedelta(days=1)))
+    left = working_days(max(today, start), end) if today <= end else 0
+    remaining = now.remaining_points
+    detail: dict[str, Any] = {
+        "working_days_elapsed": elapsed,
+        "working_days_left": left,
+        "completed_points": _pts(now.completed_points),
+        "remaining_points": _pts(remaining),
+        "throughput_per_day": None,
+        "capacity_points": None,
+        "at_risk_threshold": AT_RISK_SHARE,
+    }
+    if remaining <= 0:
+        return ON_TRACK, {**detail, "reason": "nothing remaining"}
+    if start > today:
+        return ON_TRACK, {**detail, "reason": f"sprint starts on {start.isoformat()}"}
+    if elapsed == 0 and left > 0:
+        return ON_TRACK, {**detail, "reason": "no full working day yet, so no throughput to judge"}
+    throughput = now.completed_points / elapsed if elapsed else 0.0
+    capacity = throughput * left
+    detail.update(throughput_per_day=_pts(throughput), capacity_points=_pts(capacity))
+    reason = (
+        f"{_pts(throughput)} pts/day x {left} working days left = {_pts(capacity)} pts "
+        f"vs {_pts(remaining)} pts remaining"
+    )
+    if capacity >= remaining:
+        return ON_TRACK, {**detail, "reason": reason}
+    if capacity >= AT_RISK_SHARE * remaining:
+        return AT_RISK, {**detail, "reason": reason + f" (≥ {AT_RISK_SHARE:.0%} of it)"}
+    return OFF_TRACK, {**detail, "reason": reason + f" (< {AT_RISK_SHARE:.0%} of it)"}
+
+
+def _percentile(values: list[float], share: float) -> float:
+    """Linear-interpolated percentile of sorted `values` (same as numpy's default)."""
+    position = (len(values) - 1) * share
+    low = int(position)
+    high = min(low + 1, len(values) - 1)
+    return values[low] + (values[high] - values[low]) * (position - low)
+
+
+def _pts(value: float) -> float:
+    return round(float(value), 2) + 0.0
+
+
+def _pct(part: float, whole: float) -> float:
+    return round(100.0 * part / whole, 1) if whole else 0.0
