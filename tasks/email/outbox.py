@@ -1,0 +1,183 @@
+"""The outbox: who may send a message, and what became of it. At most one delivery per key.
+
+A message is identified by `idempotency_key = "{audience}:{sprint_id}:{period}"`. Sending is
+guarded by a claim:
+
+1. `ensure_entry` inserts the row with `INSERT … ON CONFLICT DO NOTHING` (first writer wins,
+   later ones are no-ops);
+2. `claim` flips it to `sending` with a *conditional* `UPDATE … WHERE status IN (pending,
+   failed) OR (status = sending AND claimed_at < lease cutoff)`. The database serialises the
+   two updates (a row lock on PostgreSQL, the write lock on SQLite), and the loser's WHERE no
+   longer matches, so exactly one claimant gets `rowcount == 1`;
+3. the winner delivers and calls `mark_sent` (or `mark_failed`), both conditional on its own
+   `claimed_at`, so a claimant whose lease expired and was taken over cannot overwrite the
+   new owner's result.
+
+A `sent` row is never claimed again. The one window left is a crash after the SMTP server
+accepted the message but before `mark_sent` committed: the row stays `sending` and is
+reclaimed after `SENDING_LEASE`. The Message-ID is derived from the key, so a resend in that
+window carries the same Message-ID and mail clients (Gmail among them) show it once.
+
+Every function runs in its own short transaction so a claim is visible to other processes
+immediately. Works on SQLite and PostgreSQL.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Engine, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from models.base import utcnow
+from models.db import get_engine
+from models.outbox import FAILED, PENDING, SENDING, SENT, OutboxEmail
+
+#: How long a `sending` claim is honoured before another run may take it over. Longer than any
+#: SMTP conversation (timeouts are 30 s), short enough that a crashed run is retried the same day.
+SENDING_LEASE = timedelta(minutes=10)
+_TABLE = OutboxEmail.__table__  # type: ignore[attr-defined]
+_MAX_ERROR = 500
+
+
+def idempotency_key(audience: str, sprint_id: str | None, period: str) -> str:
+    """`{audience}:{sprint_id}:{period}` — one message per audience, sprint and period."""
+    return f"{audience}:{sprint_id or 'none'}:{period}"
+
+
+def weekly_period(day: date) -> str:
+    """ISO week of `day`, e.g. `2026-W48`: the period of the scheduled Friday update."""
+    year, week, _ = day.isocalendar()
+    return f"{year}-W{week:02d}"
+
+
+def adhoc_period(day: date) -> str:
+    """The date itself, e.g. `2026-11-27`: the period of an extra, hand-triggered update."""
+    return day.isoformat()
+
+
+def _engine(engine: Engine | None) -> Engine:
+    return engine or get_engine()
+
+
+def ensure_entry(
+    key: str,
+    *,
+    audience: str,
+    sprint_id: str | None,
+    period: str,
+    subject: str,
+    recipients: Sequence[str],
+    engine: Engine | None = None,
+) -> None:
+    """Create the `pending` row for `key` unless it exists (an existing row is left untouched)."""
+    engine = _engine(engine)
+    insert = postgresql.insert if engine.dialect.name == "postgresql" else sqlite.insert
+    stmt = (
+        insert(_TABLE)
+        .values(
+            idempotency_key=key,
+            audience=audience,
+            sprint_id=sprint_id,
+            period=period,
+            subject=subject,
+            recipients=list(recipients),
+            status=PENDING,
+            attempts=0,
+            created_at=utcnow(),
+            meta={},
+        )
+        .on_conflict_do_nothing(index_elements=["idempotency_key"])
+    )
+    with engine.begin() as connection:
+        connection.execute(stmt)
+
+
+def claim(
+    key: str,
+    *,
+    subject: str | None = None,
+    recipients: Sequence[str] | None = None,
+    lease: timedelta = SENDING_LEASE,
+    engine: Engine | None = None,
+) -> datetime | None:
+    """Try to become the one sender of `key`. Returns the claim's `claimed_at` (the token the
+    other calls need) when this caller won, None when the row is sent or held by someone else.
+
+    The subject and recipients are refreshed on a successful claim so the row records what was
+    actually sent.
+    """
+    now = utcnow()
+    values: dict[str, Any] = {"status": SENDING, "claimed_at": now}
+    if subject is not None:
+        values["subject"] = subject
+    if recipients is not None:
+        values["recipients"] = list(recipients)
+    stmt = (
+        update(_TABLE)
+        .where(
+            _TABLE.c.idempotency_key == key,
+            or_(
+                _TABLE.c.status.in_([PENDING, FAILED]),
+                (_TABLE.c.status == SENDING) & (_TABLE.c.claimed_at < now - lease),
+            ),
+        )
+        .values(**values)
+    )
+    with _engine(engine).begin() as connection:
+        won = connection.execute(stmt).rowcount == 1
+    return now if won else None
+
+
+def mark_sent(
+    key: str,
+    claimed_at: datetime,
+    *,
+    message_id: str | None = None,
+    eml_path: str | None = None,
+    engine: Engine | None = None,
+) -> bool:
+    """Record a delivery. False when the claim was lost meanwhile (the row is left alone)."""
+    stmt = (
+        update(_TABLE)
+        .where(
+            _TABLE.c.idempotency_key == key,
+            _TABLE.c.status == SENDING,
+            _TABLE.c.claimed_at == claimed_at,
+        )
+        .values(
+            status=SENT,
+            sent_at=utcnow(),
+            provider_message_id=message_id,
+            eml_path=eml_path,
+            last_error=None,
+        )
+    )
+    with _engine(engine).begin() as connection:
+        return connection.execute(stmt).rowcount == 1
+
+
+def mark_failed(
+    key: str, claimed_at: datetime, error: str, *, engine: Engine | None = None
+) -> bool:
+    """Record a failed attempt (`attempts` + 1, `last_error`), making the row claimable again."""
+    stmt = (
+        update(_TABLE)
+        .where(
+            _TABLE.c.idempotency_key == key,
+            _TABLE.c.status == SENDING,
+            _TABLE.c.claimed_at == claimed_at,
+        )
+        .values(status=FAILED, attempts=_TABLE.c.attempts + 1, last_error=error[:_MAX_ERROR])
+    )
+    with _engine(engine).begin() as connection:
+        return connection.execute(stmt).rowcount == 1
+
+
+def get_entry(key: str, *, engine: Engine | None = None) -> dict[str, Any] | None:
+    """The outbox row for `key` as a dict, or None."""
+    with _engine(engine).connect() as connection:
+        row = connection.execute(select(_TABLE).where(_TABLE.c.idempotency_key == key)).first()
+    return dict(row._mapping) if row else None

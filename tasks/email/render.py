@@ -1,0 +1,446 @@
+"""Turn a sprint report into the update email: subject, HTML and text parts, and the MIME message.
+
+Everything that reaches the templates passes through `build_context`, which is the one place
+that decides what is trusted:
+
+- ticket titles, sprint names and the summary are *hostile text* (anyone who can edit a Notion
+  page, or steer the model, writes them). HTML autoescaping handles markup; `one_line` strips
+  control characters and newlines so a title cannot fake structure in the text part or a header.
+- links are only ticket URLs from the report or the ticket table, and only to Notion hosts;
+  the model's summary never contributes a link (URLs in it are replaced by `[link removed]`,
+  so mail clients cannot auto-link them either).
+- recipients are not decided here at all (see `tasks.email.delivery.configured_recipients`).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from email.message import EmailMessage
+from email.utils import format_datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from prefect import task
+from prefect.cache_policies import NO_CACHE
+from sqlmodel import Session, select
+
+from models import Summary
+from models.base import utcnow
+from models.errors import ConductorError
+from models.sprints import find_sprint
+
+TEMPLATES_DIR = Path(__file__).resolve().parents[2] / "templates" / "email"
+AUDIENCES = ("stakeholders", "team")
+
+#: Hosts a ticket link may point at. Anything else is shown as text without a link.
+NOTION_HOSTS = ("notion.so", "notion.site")
+
+HEALTH_LABELS = {"on_track": "on track", "at_risk": "at risk", "off_track": "off track"}
+#: Inline colours (Gmail/Outlook drop `<style>` blocks): background, text.
+HEALTH_COLOURS = {
+    "on_track": ("#e6f4ea", "#137333"),
+    "at_risk": ("#fef7e0", "#b06000"),
+    "off_track": ("#fce8e6", "#c5221f"),
+    None: ("#f1f3f4", "#3c4043"),
+}
+TOP_RISKS = 5
+TEAM_LIST_LIMIT = 15
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029\u200b-\u200f\u202a-\u202e\u2066-\u2069]+")
+_URL_IN_TEXT = re.compile(r"(?i)\b(?:https?://|ftp://|www\.)\S+")
+_SPACES = re.compile(r"\s+")
+
+
+class UnknownAudienceError(ConductorError):
+    """An audience with no templates."""
+
+
+class NoSprintError(ConductorError):
+    """No sprint is stored yet, so there is nothing to report."""
+
+
+@dataclass(frozen=True)
+class UpdateInputs:
+    """What one update is built from: the sprint report (`tasks.metrics.report.sprint_report`,
+    the only source of ticket links), the latest daily summary and the burndown PNG."""
+
+    report: dict[str, Any]
+    today: date
+    summary: dict[str, Any] | None = None
+    chart_png: bytes | None = None
+
+
+@dataclass(frozen=True)
+class RenderedUpdate:
+    """A rendered update, ready to be addressed and sent.
+
+    `html` references the chart as `cid:{chart_cid}`; `compose_message` attaches `chart_png`
+    under that Content-ID.
+    """
+
+    audience: str
+    sprint_id: str | None
+    sprint_name: str
+    subject: str
+    html: str
+    text: str
+    chart_png: bytes | None = None
+    chart_cid: str = "burndown@conductor"
+
+
+# ---------------------------------------------------------------------------- sanitising
+
+
+def one_line(value: Any, limit: int = 160) -> str:
+    """`value` as a single line of at most `limit` characters, without control characters.
+
+    Applied to every piece of Notion or model text the email shows, so a title with newlines
+    or bidi overrides cannot forge lines in the text part or headers in the subject.
+    """
+    text = _CONTROL.sub(" ", "" if value is None else str(value))
+    text = _SPACES.sub(" ", text).strip()
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def without_links(text: str) -> str:
+    """Model text with every URL replaced, so the summary can never carry a link."""
+    return _URL_IN_TEXT.sub("[link removed]", text)
+
+
+def safe_ticket_url(url: Any) -> str | None:
+    """`url` when it is an https link to a Notion host, else None (shown without a link)."""
+    if not isinstance(url, str) or _CONTROL.search(url) or " " in url:
+        return None
+    parts = urlsplit(url)
+    host = (parts.hostname or "").lower()
+    if parts.scheme != "https" or parts.username or parts.password:
+        return None
+    if any(host == allowed or host.endswith("." + allowed) for allowed in NOTION_HOSTS):
+        return url
+    return None
+
+
+# ---------------------------------------------------------------------------- inputs
+
+
+@task(name="collect-update-inputs", cache_policy=NO_CACHE)
+def collect_update_inputs(audience: str, today: date) -> UpdateInputs:
+    """Load the current sprint's report, burndown chart and the latest daily summary.
+
+    `today` is the team's calendar day (`CONDUCTOR_TIMEZONE`). Raises `NoSprintError` when no
+    sprint is stored.
+    """
+    from models.db import session_scope
+    from models.settings import get_settings
+    from tasks.metrics.charts import burndown_png
+    from tasks.metrics.report import sprint_report
+
+    check_audience(audience)
+    settings = get_settings()
+    with session_scope() as session:
+        sprint = find_sprint(session, "current", today)
+        if sprint is None:
+            raise NoSprintError("no sprint is stored yet — run `conductor ingest` first")
+        report = sprint_report(session, sprint, today, settings)
+        summary = latest_summary(session)
+    chart = burndown_png(report) if report.get("burndown") else None
+    return UpdateInputs(report=report, today=today, summary=summary, chart_png=chart or None)
+
+
+def latest_summary(session: Session) -> dict[str, Any] | None:
+    """The most recent daily summary as `{"day", "text", "generated_by"}`, or None."""
+    row = session.exec(
+        select(Summary).order_by(Summary.day.desc(), Summary.created_at.desc())  # type: ignore[attr-defined]
+    ).first()
+    if row is None:
+        return None
+    return {"day": row.day, "text": row.text, "generated_by": row.generated_by}
+
+
+# ---------------------------------------------------------------------------- rendering
+
+
+def check_audience(audience: str) -> str:
+    if audience not in AUDIENCES:
+        raise UnknownAudienceError(
+            f"unknown audience {audience!r}; use --audience {' or '.join(AUDIENCES)}"
+        )
+    return audience
+
+
+def health_label(forecast: str | None) -> str:
+    return HEALTH_LABELS.get(forecast or "", "no forecast")
+
+
+def _number(value: Any) -> float:
+    try:
+        return float(value or 0)
+    except (TypeError, ValueError):
+        return 0.0
+
+
+def _points(value: Any) -> str:
+    return f"{_number(value):g}"
+
+
+def completion_percent(metrics: Mapping[str, Any]) -> int:
+    """Completion as a whole percent: `completion_pct` (0 to 100), or completed/scope points."""
+    if metrics.get("completion_pct") is not None:
+        return round(_number(metrics["completion_pct"]))
+    scope = _number(metrics.get("scope_points"))
+    return round(100 * _number(metrics.get("completed_points")) / scope) if scope else 0
+
+
+def subject_line(report: Mapping[str, Any]) -> str:
+    """E.g. `Sprint 42 — on track: 68% done, 2 blocked` (one line, sprint name sanitised)."""
+    metrics = report.get("metrics") or {}
+    name = one_line((report.get("sprint") or {}).get("name") or "Sprint", 80)
+    blocked = int(_number(metrics.get("blocked_count")))
+    return (
+        f"{name} — {health_label(metrics.get('forecast'))}: "
+        f"{completion_percent(metrics)}% done, {blocked} blocked"
+    )
+
+
+def forecast_reason(report: Mapping[str, Any], today: date) -> str:
+    """Why the forecast says what it says, in numbers a stakeholder can check.
+
+    Uses the report's own `forecast_detail.reason` (throughput times working days left against the
+    remaining points) when it gives one; otherwise compares remaining points with the ideal
+    burndown line for today.
+    """
+    metrics = report.get("metrics") or {}
+    detail = report.get("forecast_detail")
+    given = detail.get("reason") if isinstance(detail, Mapping) else None
+    if isinstance(given, str) and given.strip():
+        reason = one_line(given, 300)
+        return reason if reason.endswith((".", "…", ")")) else reason + "."
+    remaining = _number(metrics.get("remaining_points"))
+    ideal = None
+    for point in report.get("burndown") or []:
+        day = point.get("date")
+        day = date.fromisoformat(day) if isinstance(day, str) else day
+        if isinstance(day, date) and day <= today and point.get("ideal_points") is not None:
+            ideal = _number(point["ideal_points"])
+    end = (report.get("sprint") or {}).get("end")
+    end = date.fromisoformat(end) if isinstance(end, str) else end
+    parts = [f"{_points(remaining)} points remain"]
+    if ideal is not None:
+        gap = remaining - ideal
+        if abs(gap) < 0.5:
+            parts.append("right on the ideal burndown line")
+        else:
+            parts.append(
+                f"{_points(abs(gap))} points {'behind' if gap > 0 else 'ahead of'} the ideal line"
+            )
+    if isinstance(end, date):
+        days_left = _working_days(today, end)
+        parts.append(f"{days_left} working day{'s' if days_left != 1 else ''} left")
+    return ", ".join(parts) + "."
+
+
+def _working_days(today: date, end: date) -> int:
+    """Weekdays after `today` up to and including `end`."""
+    count, day = 0, today
+    while day < end:
+        day += timedelta(days=1)
+        count += day.weekday() < 5
+    return count
+
+
+def _ticket_view(item: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        "key": one_line(item.get("key") or "", 32),
+        "title": one_line(item.get("title") or "(untitled)"),
+        "url": safe_ticket_url(item.get("url")),
+    }
+
+
+def _top_risks(report: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """Blocked tickets (longest first), then aging in-progress ones (oldest first)."""
+    blocked = sorted(report.get("blocked") or [], key=lambda b: -_number(b.get("days_blocked")))
+    aging = sorted(report.get("aging") or [], key=lambda a: -_number(a.get("days_in_status")))
+    return [
+        {**_ticket_view(b), "reason": f"blocked for {int(_number(b.get('days_blocked')))} d"}
+        for b in blocked
+    ] + [
+        {**_ticket_view(a), "reason": f"in progress for {int(_number(a.get('days_in_status')))} d"}
+        for a in aging
+    ]
+
+
+def build_context(inputs: UpdateInputs, audience: str) -> dict[str, Any]:
+    """The template context: numbers formatted, hostile text made one-line, links vetted."""
+    report = inputs.report
+    metrics = report.get("metrics") or {}
+    sprint = report.get("sprint") or {}
+    forecast = metrics.get("forecast")
+    background, colour = HEALTH_COLOURS.get(forecast, HEALTH_COLOURS[None])
+    blocked = sorted(report.get("blocked") or [], key=lambda b: -_number(b.get("days_blocked")))
+    blocked_view = [
+        {**_ticket_view(b), "days_blocked": int(_number(b.get("days_blocked")))} for b in blocked
+    ]
+    added, removed = _number(metrics.get("added_points")), _number(metrics.get("removed_points"))
+    top_risks = _top_risks(report)
+    risks = []
+    if metrics.get("unpointed_count"):
+        risks.append(f"{int(_number(metrics['unpointed_count']))} ticket(s) have no estimate")
+    if added - removed > 0:
+        risks.append(f"scope grew by {_points(added - removed)} points since the sprint started")
+    summary = None
+    if inputs.summary and (inputs.summary.get("text") or "").strip():
+        paragraphs = [
+            one_line(without_links(p), 2000)
+            for p in str(inputs.summary["text"]).split("\n\n")
+            if p.strip()
+        ]
+        summary = {
+            "paragraphs": paragraphs,
+            "day": inputs.summary.get("day"),
+            "generated_by": one_line(inputs.summary.get("generated_by") or "", 80),
+        }
+    return {
+        "audience": audience,
+        "subject": subject_line(report),
+        "today": inputs.today,
+        "sprint": {
+            "name": one_line(sprint.get("name") or "Sprint", 80),
+            "start": sprint.get("start"),
+            "end": sprint.get("end"),
+        },
+        "health": {"label": health_label(forecast), "background": background, "colour": colour},
+        "completion_pct": completion_percent(metrics),
+        "forecast_reason": forecast_reason(report, inputs.today),
+        "metrics": {
+            "scope": _points(metrics.get("scope_points")),
+            "completed": _points(metrics.get("completed_points")),
+            "remaining": _points(metrics.get("remaining_points")),
+            "committed": _points(metrics.get("committed_points")),
+            "added": _points(added),
+            "removed": _points(removed),
+            "ticket_count": int(_number(metrics.get("ticket_count"))),
+            "done_count": int(_number(metrics.get("done_count"))),
+            "blocked_count": int(_number(metrics.get("blocked_count"))),
+            "unpointed_count": int(_number(metrics.get("unpointed_count"))),
+            "velocity": (
+                _points(metrics["velocity"]) if metrics.get("velocity") is not None else None
+            ),
+        },
+        "scope_changed": bool(added or removed),
+        "top_risks": top_risks[:TOP_RISKS],
+        "more_risks": max(0, len(top_risks) - TOP_RISKS),
+        "blocked": blocked_view[:TEAM_LIST_LIMIT],
+        "more_blocked": max(0, len(blocked_view) - TEAM_LIST_LIMIT),
+        "risks": risks,
+        "summary": summary,
+        "by_status": [
+            {
+                "name": one_line(name, 40),
+                "count": int(_number(v.get("count"))),
+                "points": _points(v.get("points")),
+            }
+            for name, v in (report.get("by_status") or {}).items()
+        ],
+        "by_assignee": [
+            {
+                "name": one_line(a.get("name") or "Unassigned", 60),
+                "open_count": int(_number(a.get("open_count"))),
+                "open_points": _points(a.get("open_points")),
+                "done_points": _points(a.get("done_points")),
+            }
+            for a in report.get("by_assignee") or []
+        ],
+        "aging": [
+            {
+                **_ticket_view(a),
+                "status": one_line(a.get("status") or "—", 40),
+                "days_in_status": int(_number(a.get("days_in_status"))),
+            }
+            for a in sorted(
+                report.get("aging") or [], key=lambda a: -_number(a.get("days_in_status"))
+            )[:TEAM_LIST_LIMIT]
+        ],
+        "has_chart": bool(inputs.chart_png),
+    }
+
+
+def _environments() -> tuple[Environment, Environment]:
+    loader = FileSystemLoader(TEMPLATES_DIR)
+    html = Environment(loader=loader, autoescape=True, undefined=StrictUndefined)
+    text = Environment(
+        loader=loader,
+        autoescape=False,
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    return html, text
+
+
+_HTML_ENV, _TEXT_ENV = _environments()
+
+
+def render_email(inputs: UpdateInputs, audience: str) -> RenderedUpdate:
+    """Render both parts for `audience` (`stakeholders` or `team`)."""
+    check_audience(audience)
+    context = build_context(inputs, audience)
+    chart_cid = "burndown@conductor"
+    html = _HTML_ENV.get_template(f"{audience}.html.j2").render(
+        **context, chart_src=f"cid:{chart_cid}"
+    )
+    text = _TEXT_ENV.get_template(f"{audience}.txt.j2").render(**context)
+    return RenderedUpdate(
+        audience=audience,
+        sprint_id=(inputs.report.get("sprint") or {}).get("id"),
+        sprint_name=context["sprint"]["name"],
+        subject=context["subject"],
+        html=html,
+        text=text,
+        chart_png=inputs.chart_png,
+        chart_cid=chart_cid,
+    )
+
+
+@task(name="render-update", cache_policy=NO_CACHE)
+def render_update(inputs: UpdateInputs, audience: str) -> RenderedUpdate:
+    """Prefect wrapper of `render_email`."""
+    return render_email(inputs, audience)
+
+
+def compose_message(
+    update: RenderedUpdate,
+    sender: str,
+    recipients: Sequence[str],
+    message_id: str,
+    now: datetime | None = None,
+) -> EmailMessage:
+    """The MIME message: `alternative(text/plain, related(text/html, image/png))`.
+
+    That nesting is what Gmail, Outlook and Apple Mail all show as one HTML mail with the chart
+    inline (and the text part for plain-text readers), and it survives forwarding unchanged.
+    """
+    message = EmailMessage()
+    message["Subject"] = update.subject
+    message["From"] = sender
+    message["To"] = ", ".join(recipients)
+    message["Date"] = format_datetime(now or utcnow())
+    message["Message-ID"] = message_id
+    message.set_content(update.text)
+    message.add_alternative(update.html, subtype="html")
+    if update.chart_png:
+        html_part = message.get_payload()[1]  # type: ignore[index]
+        html_part.add_related(
+            update.chart_png,
+            maintype="image",
+            subtype="png",
+            cid=f"<{update.chart_cid}>",
+            filename="burndown.png",
+            disposition="inline",
+        )
+    return message
