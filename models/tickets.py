@@ -75,6 +75,15 @@ class TicketEvent(SQLModel, table=True):
       its past from timestamps: sprint and points as of `created_time`, and status as of
       `created_time` (to-do) or `last_edited_time` (the state it was first seen in).
     """
+
+    # Sprint metrics read one sprint's tickets (found through their sprint events) and then
+    # those tickets' history in order; these keep both off a scan of the whole table.
+    __table_args__ = (
+        Index("ix_ticketevent_ticket_field_at", "ticket_id", "field", "at"),
+        Index("ix_ticketevent_new_sprint", "new_sprint_id", "field"),
+        Index("ix_ticketevent_old_sprint", "old_sprint_id", "field"),
+    )
+
     id: int | None = Field(default=None, primary_key=True)
     ticket_id: str = Field(max_length=36)
     field: str = Field(max_length=16, index=True)
@@ -98,10 +107,11 @@ def upsert_tickets(
     rows: Sequence[dict[str, Any]],
     assignees: dict[str, Sequence[str]],
 ) -> None:
-    """Upsert parsed ticket rows keyed by Notion page id, and replace their assignee lists.
+    """Upsert parsed ticket rows keyed by Notion page id, and replace assignee lists.
 
     A row is rewritten only when its content hash, edit time or removal state changed, so a
-    re-sync of unchanged pages writes nothing. `assignees` maps ticket id → person ids in order.
+    re-sync of unchanged pages writes nothing. `assignees` maps ticket id → person ids in order;
+    only the tickets it names get their assignee links replaced (pass the changed ones).
     Seeing a page again clears `removed_at` (a page restored from Notion's trash comes back).
     """
     if not rows:
@@ -118,7 +128,9 @@ def upsert_tickets(
         compare=_TRACKED_COLUMNS,
         insert_only=["first_seen_at"],
     )
-    ids = [row["id"] for row in rows]
+    ids = list(assignees)
+    if not ids:
+        return
     link = TicketAssignee.__table__  # type: ignore[attr-defined]
     session.execute(delete(link).where(link.c.ticket_id.in_(ids)))
     links = [

@@ -14,9 +14,6 @@ from sqlalchemy import func, or_
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, SQLModel
 
-#: Stay well under SQLite's bound-parameter limit (32,766) whatever the row width.
-_MAX_PARAMS = 30_000
-
 
 def _insert_for(session: Session) -> Any:
     dialect = session.get_bind().dialect.name
@@ -49,25 +46,23 @@ def bulk_upsert(
     if not rows:
         return
     table = model.__table__  # type: ignore[attr-defined]
-    insert = _insert_for(session)
-    columns = list(rows[0])
+    stmt = _insert_for(session)(table)
+    excluded = stmt.excluded
     frozen = set(keys) | set(insert_only)
     keep = set(keep_when_null)
-    per_statement = max(1, _MAX_PARAMS // max(1, len(columns)))
-    for start in range(0, len(rows), per_statement):
-        stmt = insert(table).values(list(rows[start : start + per_statement]))
-        excluded = stmt.excluded
-        updates = {
-            name: func.coalesce(excluded[name], table.c[name]) if name in keep else excluded[name]
-            for name in columns
-            if name not in frozen
-        }
-        if custom_updates:
-            updates.update(custom_updates(table, excluded))
-        where = (
-            or_(*(table.c[name].is_distinct_from(excluded[name]) for name in compare))
-            if compare
-            else None
-        )
-        stmt = stmt.on_conflict_do_update(index_elements=list(keys), set_=updates, where=where)
-        session.execute(stmt)
+    updates = {
+        name: func.coalesce(excluded[name], table.c[name]) if name in keep else excluded[name]
+        for name in rows[0]
+        if name not in frozen
+    }
+    if custom_updates:
+        updates.update(custom_updates(table, excluded))
+    where = (
+        or_(*(table.c[name].is_distinct_from(excluded[name]) for name in compare))
+        if compare
+        else None
+    )
+    stmt = stmt.on_conflict_do_update(index_elements=list(keys), set_=updates, where=where)
+    # executemany with one statement: SQLAlchemy compiles it once (cached) and batches the rows
+    # into multi-row VALUES itself ("insertmanyvalues"), within each driver's parameter limits.
+    session.execute(stmt, list(rows))

@@ -421,7 +421,7 @@ def test_every_request_passes_the_limiter_and_the_cross_process_hook(
         gateway.me()
 
     assert len(hook_calls) == 5
-    assert clock.elapsed == pytest.approx(1.0)  # burst of 3, then two at 0.5 s intervals
+    assert clock.elapsed == pytest.approx(1.5)  # default burst of 2, then three at 0.5 s intervals
 
 
 def test_base_url_override_is_used(clock: FakeClock) -> None:

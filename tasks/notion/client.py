@@ -117,12 +117,14 @@ class RateLimiter:
     refills the bucket, and no caller waits longer than its own turn. Callers reserve their slot
     under the lock and sleep outside it, so concurrent threads queue fairly without holding
     the lock while sleeping. `rps=None` disables limiting (the local sandbox, tests).
+    The default burst of 2 stays one token under Notion's own burst allowance: with equal
+    buckets, the first requests' uneven latencies (a fresh TCP connection) provoke a 429.
     """
 
     def __init__(
         self,
         rps: float | None,
-        burst: int = 3,
+        burst: int = 2,
         clock: Clock = time.monotonic,
         sleep: Sleep = time.sleep,
     ) -> None:

@@ -267,16 +267,24 @@ def scrub_nul(row: dict[str, Any]) -> None:
     so SQLite and PostgreSQL hold the same data.
     """
     for name, value in row.items():
-        if isinstance(value, str):
-            if "\x00" in value:
-                row[name] = value.replace("\x00", "\ufffd")
-        elif isinstance(value, dict | list):
+        if isinstance(value, str | dict | list) and _has_nul(value):
             row[name] = _scrub_json(value)
+
+
+def _has_nul(value: Any) -> bool:
+    """Whether a NUL hides anywhere in a JSON-like value (cheap: no copies on the common path)."""
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_nul(v) for v in value)
+    return False
 
 
 def _scrub_json(value: Any) -> Any:
     if isinstance(value, str):
-        return value.replace("\x00", "\ufffd") if "\x00" in value else value
+        return value.replace("\x00", "\ufffd")
     if isinstance(value, dict):
         return {_scrub_json(k): _scrub_json(v) for k, v in value.items()}
     if isinstance(value, list):
@@ -460,6 +468,17 @@ def _change_events(
     return events
 
 
+def _person_row(person: Any) -> dict[str, Any]:
+    return {
+        "id": person.id,
+        "name": person.name,
+        "email": person.email,
+        "type": person.type,
+        "avatar_url": person.avatar_url,
+        "source": "property",
+    }
+
+
 def _stored_state(session: Session, ids: Sequence[str]) -> dict[str, dict[str, Any]]:
     """What is stored for these tickets: the fields events are diffed on."""
     table = Ticket.__table__  # type: ignore[attr-defined]
@@ -518,15 +537,15 @@ def write_ticket_batch(
         if edited and (result.newest_edit is None or edited > result.newest_edit):
             result.newest_edit = edited
     result.seen_ids = [p.row["id"] for p in live]
-    people = [
-        asdict(person) | {"source": "property"} for ticket in changed for person in ticket.people
-    ]
+    people = [_person_row(person) for ticket in changed for person in ticket.people]
     if people:
         upsert_people(session, people)
     if live:
         # Rows whose content hash and edit time are unchanged are not rewritten (upsert compare);
         # an unchanged hash with a newer edit time (an unmapped property edited) refreshes `raw`.
-        upsert_tickets(session, [p.row for p in live], {p.row["id"]: p.assignee_ids for p in live})
+        upsert_tickets(
+            session, [p.row for p in live], {p.row["id"]: p.assignee_ids for p in changed}
+        )
     if events:
         session.execute(TicketEvent.__table__.insert(), events)  # type: ignore[attr-defined]
     if gone:
