@@ -1,5 +1,7 @@
 """Who and what is in a sprint at one instant: status mix, per-person load, tickets needing
-attention, cycle times and carry-over — each a single SQL statement over `ticket_states`.
+attention, cycle times and carry-over — each a single SQL statement over the sprint's ticket
+states (`ticket_states`, or the table `stored_ticket_states` filled once per report); `idx` picks
+the instant among those the states were built for.
 
 Assignees are the *current* assignments (`TicketAssignee`); a ticket with two assignees counts
 fully for both. Point sums treat unpointed tickets as 0 points; they still count in every count.
@@ -12,11 +14,12 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import and_, case, func, literal, or_, select, type_coerce
+from sqlalchemy.sql.selectable import FromClause
 from sqlmodel import Session
 
 from models import Person, Sprint, TicketAssignee
 from models.tickets import COMPLETE, IN_PROGRESS
-from tasks.metrics.scope import AT_TYPE, EVENT, TICKET, ticket_states
+from tasks.metrics.scope import AT_TYPE, EVENT, TICKET
 
 LINK = TicketAssignee.__table__  # type: ignore[attr-defined]
 PERSON = Person.__table__  # type: ignore[attr-defined]
@@ -39,10 +42,9 @@ class ScopeTicket:
 
 
 def status_breakdown(
-    session: Session, sprint_id: str, at: datetime
+    session: Session, states: FromClause, idx: int
 ) -> dict[str, dict[str, object]]:
-    """`{status name: {"count", "points", "category"}}` of the scope at `at`."""
-    states = ticket_states(sprint_id, [at], ())
+    """`{status name: {"count", "points", "category"}}` of the scope at instant `idx`."""
     query = (
         select(
             states.c.status,
@@ -50,7 +52,7 @@ def status_breakdown(
             func.count(),
             func.sum(states.c.scope_points),
         )
-        .where(states.c.in_scope == 1)
+        .where(states.c.idx == idx, states.c.in_scope == 1)
         .group_by(states.c.status)
         .order_by(states.c.status)
     )
@@ -64,10 +66,9 @@ def status_breakdown(
     }
 
 
-def assignee_load(session: Session, sprint_id: str, at: datetime) -> list[dict[str, object]]:
-    """Open tickets/points and done points per assignee of the scope at `at` (most open first);
-    unassigned work is one row with `id` None."""
-    states = ticket_states(sprint_id, [at], ())
+def assignee_load(session: Session, states: FromClause, idx: int) -> list[dict[str, object]]:
+    """Open tickets/points and done points per assignee of the scope at instant `idx` (most
+    open first); unassigned work is one row with `id` None."""
     is_open = states.c.is_complete == 0
     query = (
         select(
@@ -82,7 +83,7 @@ def assignee_load(session: Session, sprint_id: str, at: datetime) -> list[dict[s
                 PERSON, PERSON.c.id == LINK.c.person_id
             )
         )
-        .where(states.c.in_scope == 1)
+        .where(states.c.idx == idx, states.c.in_scope == 1)
         .group_by(LINK.c.person_id)
     )
     rows = [
@@ -99,11 +100,9 @@ def assignee_load(session: Session, sprint_id: str, at: datetime) -> list[dict[s
     return rows
 
 
-def attention_tickets(
-    session: Session, sprint_id: str, at: datetime, blocked_statuses: Sequence[str]
-) -> list[ScopeTicket]:
-    """Scope tickets at `at` that are blocked, in progress, or unpointed (and not complete)."""
-    states = ticket_states(sprint_id, [at], blocked_statuses)
+def attention_tickets(session: Session, states: FromClause, idx: int) -> list[ScopeTicket]:
+    """Scope tickets at instant `idx` that are blocked (by the statuses the states were built
+    with), in progress, or unpointed (and not complete)."""
     query = (
         select(
             TICKET.c.id,
@@ -119,6 +118,7 @@ def attention_tickets(
         )
         .select_from(states.join(TICKET, TICKET.c.id == states.c.ticket_id))
         .where(
+            states.c.idx == idx,
             states.c.in_scope == 1,
             states.c.is_complete == 0,
             or_(
@@ -145,19 +145,19 @@ def attention_tickets(
     ]
 
 
-def cycle_times(session: Session, sprint_id: str, at: datetime) -> list[float]:
-    """Days from first entering In progress to the last move to Complete, for the tickets that
-    are complete in scope at `at` (tickets that skipped In progress have no cycle time)."""
-    states = ticket_states(sprint_id, [at], ())
-    done = select(states.c.ticket_id).where(states.c.is_complete == 1)
+def cycle_times(session: Session, states: FromClause, idx: int, at: datetime) -> list[float]:
+    """Days from first entering In progress to the last move to Complete before `at` (the
+    instant `idx` stands for), for the tickets that are complete in scope then (tickets that
+    skipped In progress have no cycle time)."""
+    done = select(states.c.ticket_id).where(states.c.idx == idx, states.c.is_complete == 1)
     started = type_coerce(
         func.min(case((EVENT.c.new_category == IN_PROGRESS, EVENT.c.at))), AT_TYPE
     )
     finished = type_coerce(func.max(case((EVENT.c.new_category == COMPLETE, EVENT.c.at))), AT_TYPE)
     query = (
         select(EVENT.c.ticket_id, started.label("started"), finished.label("finished"))
-        # `new_category` is only set on status events; filtering on it (not on the indexed
-        # `field`) keeps SQLite on one table scan.
+        # `new_category` is only set on status events; filtering on it (not on `field`) keeps
+        # SQLite from picking the `field` index: it reads the done tickets' events by ticket.
         .where(
             EVENT.c.ticket_id.in_(done),
             EVENT.c.new_category.in_((IN_PROGRESS, COMPLETE)),
@@ -175,10 +175,10 @@ def cycle_times(session: Session, sprint_id: str, at: datetime) -> list[float]:
 
 
 def carried_over(
-    session: Session, sprint_id: str, sprint_end: datetime, now: datetime
+    session: Session, states: FromClause, sprint_id: str, end_idx: int, now_idx: int
 ) -> list[dict[str, object]]:
-    """Unfinished scope at `sprint_end` whose sprint at `now` is another (live) sprint."""
-    states = ticket_states(sprint_id, [sprint_end, now], ())
+    """Unfinished scope at the sprint's end (instant `end_idx`) whose sprint at `now_idx` is
+    another (live) sprint."""
     at_end = states.alias("at_end")
     later = states.alias("later")
     query = (
@@ -192,12 +192,14 @@ def carried_over(
             SPRINT.c.name,
         )
         .select_from(
-            at_end.join(later, and_(later.c.ticket_id == at_end.c.ticket_id, later.c.idx == 1))
+            at_end.join(
+                later, and_(later.c.ticket_id == at_end.c.ticket_id, later.c.idx == now_idx)
+            )
             .join(TICKET, TICKET.c.id == at_end.c.ticket_id)
             .join(SPRINT, SPRINT.c.id == later.c.sprint_id)
         )
         .where(
-            at_end.c.idx == 0,
+            at_end.c.idx == end_idx,
             at_end.c.in_scope == 1,
             at_end.c.is_complete == 0,
             later.c.removed == 0,

@@ -25,7 +25,12 @@ from tasks.metrics.breakdown import (
     status_breakdown,
 )
 from tasks.metrics.calendar import day_end, day_start, days_between, working_days
-from tasks.metrics.scope import ScopePoint, scope_timeline
+from tasks.metrics.scope import (
+    ScopePoint,
+    scope_timeline,
+    stored_ticket_states,
+    timeline_totals,
+)
 
 #: Velocity is the mean completed points of this many most recent closed sprints.
 VELOCITY_SPRINTS = 3
@@ -42,7 +47,8 @@ def sprint_report(session: Session, sprint: Sprint, today: date, settings: Setti
 
     Shape: DESIGN §3 (`sprint`, `metrics`, `by_status`, `by_assignee`, `burndown`, `blocked`)
     plus `forecast_detail`, `cycle_time`, `aging`, `at_risk`, `unpointed`, `carry_over`.
-    Reads only; safe to call from the CLI while a flow writes.
+    Reads only (its one write is a temporary table on the session's own connection, see
+    `stored_ticket_states`); safe to call from the CLI while a flow writes.
     """
     tz = settings.tz
     start = sprint.start or today
@@ -52,8 +58,17 @@ def sprint_report(session: Session, sprint: Sprint, today: date, settings: Setti
     instants = [day_start(start, tz), *(day_end(day, tz) for day in days)]
     if not started:
         instants = [day_end(today, tz)]
-    timeline = scope_timeline(session, sprint.id, instants, settings.blocked_statuses)
-    at = instants[-1]
+    at, at_idx = instants[-1], len(instants) - 1
+    closed = end < today
+    # A closed sprint's carry-over also needs where its tickets are now: one more instant.
+    questions = [*instants, day_end(today, tz)] if closed else instants
+    with stored_ticket_states(session, sprint.id, questions, settings.blocked_statuses) as states:
+        timeline = timeline_totals(session, states, instants)
+        listed = attention_tickets(session, states, at_idx)
+        cycles = cycle_times(session, states, at_idx, at)
+        carry_over = carried_over(session, states, sprint.id, at_idx, at_idx + 1) if closed else []
+        by_status = status_breakdown(session, states, at_idx)
+        by_assignee = assignee_load(session, states, at_idx)
     now = timeline[-1]
     committed = timeline[0].scope_points
 
@@ -61,7 +76,6 @@ def sprint_report(session: Session, sprint: Sprint, today: date, settings: Setti
     velocity = _velocity(session, today, settings)
     forecast, forecast_detail = _forecast(start, end, today, now)
 
-    listed = attention_tickets(session, sprint.id, at, settings.blocked_statuses)
     names = assignee_names(session, [ticket.id for ticket in listed])
     reference_day = min(today, end)
 
@@ -90,9 +104,6 @@ def sprint_report(session: Session, sprint: Sprint, today: date, settings: Setti
     at_risk = [{**row, "reason": f"blocked for {row['days_blocked']} d"} for row in blocked] + [
         {**row, "reason": f"in progress for {row['days_in_status']} d"} for row in aging
     ]
-    cycles = cycle_times(session, sprint.id, at)
-    closed = end < today
-    carry_over = carried_over(session, sprint.id, at, day_end(today, tz)) if closed else []
 
     return {
         "sprint": {
@@ -122,8 +133,8 @@ def sprint_report(session: Session, sprint: Sprint, today: date, settings: Setti
             "committed_estimated": as_utc(sprint.first_seen_at) > instants[0] if started else True,
         },
         "forecast_detail": forecast_detail,
-        "by_status": status_breakdown(session, sprint.id, at),
-        "by_assignee": assignee_load(session, sprint.id, at),
+        "by_status": by_status,
+        "by_assignee": by_assignee,
         "burndown": burndown,
         "blocked": blocked,
         "aging": aging,

@@ -8,24 +8,32 @@ yet. A ticket with no event for a field at all (legacy rows) keeps its current c
 `Ticket.removed_at` also removes a ticket from the moment it was set.
 
 Everything here is one SQLAlchemy Core statement per question, built from window functions
-(`LEAD`, `ROW_NUMBER`, `LAG`) and `GROUP BY`, and it runs unchanged on SQLite and PostgreSQL.
+(`LEAD`, `LAG`) and `GROUP BY`, and it runs unchanged on SQLite and PostgreSQL.
 Only the tickets that were ever in the sprint (current column or any sprint event naming it)
-are considered, so the cost follows the sprint's size plus one pass over the event table.
+are considered, and both they and their events are found through TicketEvent's indexes, so the
+cost follows the sprint's size, not the table's. A report that asks several questions about the
+same instants builds the states once with `stored_ticket_states`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import (
+    Column,
     Float,
     Integer,
+    MetaData,
+    String,
+    Table,
     and_,
     case,
     cast,
     func,
+    insert,
     literal,
     null,
     or_,
@@ -35,7 +43,8 @@ from sqlalchemy import (
     union,
     union_all,
 )
-from sqlalchemy.sql.selectable import CTE
+from sqlalchemy.schema import CreateTable, DropTable
+from sqlalchemy.sql.selectable import CTE, FromClause, Subquery
 from sqlmodel import Session
 
 from models import Ticket, TicketEvent
@@ -85,25 +94,25 @@ def _candidates(sprint_id: str) -> CTE:
     moved into or out of it."""
     return union(
         select(TICKET.c.id.label("ticket_id")).where(TICKET.c.sprint_id == sprint_id),
-        select(EVENT.c.ticket_id.label("ticket_id")).where(
-            EVENT.c.field == "sprint",
-            or_(EVENT.c.new_sprint_id == sprint_id, EVENT.c.old_sprint_id == sprint_id),
+        select(EVENT.c.ticket_id).where(
+            EVENT.c.new_sprint_id == sprint_id, EVENT.c.field == "sprint"
+        ),
+        select(EVENT.c.ticket_id).where(
+            EVENT.c.old_sprint_id == sprint_id, EVENT.c.field == "sprint"
         ),
     ).cte("candidates")
 
 
-def _intervals(candidates: CTE) -> CTE:
-    """Each tracked field's value over time, as half-open intervals `(lo, hi]` of instants.
-
-    An event holds from its `at` (exclusive) until the next event of the same field (inclusive:
-    at instant t we see events with `at < t`). Before the first event the first event's old
-    value holds, from the beginning of time.
-    """
+def _history(candidates: CTE) -> CTE:
+    """The candidates' events, each with the time of the next event of the same field
+    (`next_at`, NULL for the newest) and the id of the previous one (`previous_id`, NULL for
+    the first). Both use one window, which SQLite sorts once (`row_number` would cost a second
+    pass)."""
     window = {
         "partition_by": (EVENT.c.ticket_id, EVENT.c.field),
         "order_by": (EVENT.c.at, EVENT.c.id),
     }
-    history = (
+    return (
         select(
             EVENT.c.ticket_id,
             EVENT.c.field,
@@ -117,31 +126,42 @@ def _intervals(candidates: CTE) -> CTE:
             EVENT.c.new_category,
             EVENT.c.old_category,
             func.lead(EVENT.c.at).over(**window).label("next_at"),
-            func.row_number().over(**window).label("seq"),
+            func.lag(EVENT.c.id).over(**window).label("previous_id"),
         )
-        # No `field IN (...)` here: SQLite would then read every row through the `field` index,
-        # which is several times slower than one scan; other fields are dropped below.
+        # No `field IN (...)` here: SQLite could then pick the `field` index and read every
+        # row of the table; other fields are dropped in `_values_at`.
         .where(EVENT.c.ticket_id.in_(select(candidates.c.ticket_id)))
         .cte("history")
     )
-    return union_all(
+
+
+def _values_at(history: CTE, inst: CTE) -> Subquery:
+    """Each tracked field's value at each instant, one row per (ticket, field, instant).
+
+    An event holds from its `at` (exclusive) until the next event of the same field (inclusive:
+    at instant t we see events with `at < t`). Before the first event the first event's old
+    value holds, from the beginning of time; `lo` (since when the value holds) is then NULL.
+    """
+    before_first = and_(history.c.previous_id.is_(None), inst.c.at <= history.c.at)
+    holds = and_(
+        history.c.at < inst.c.at,
+        or_(history.c.next_at.is_(None), inst.c.at <= history.c.next_at),
+    )
+    return (
         select(
+            inst.c.idx,
             history.c.ticket_id,
             history.c.field,
-            history.c.new_value.label("value"),
-            history.c.new_category.label("category"),
-            history.c.at.label("lo"),
-            history.c.next_at.label("hi"),
-        ).where(history.c.field.in_(TRACKED_FIELDS)),
-        select(
-            history.c.ticket_id,
-            history.c.field,
-            history.c.old_value,
-            history.c.old_category,
-            null(),
-            history.c.at,
-        ).where(history.c.seq == 1, history.c.field.in_(TRACKED_FIELDS)),
-    ).cte("intervals")
+            case((before_first, history.c.old_value), else_=history.c.new_value).label("value"),
+            case((before_first, history.c.old_category), else_=history.c.new_category).label(
+                "category"
+            ),
+            case((before_first, null()), else_=history.c.at).label("lo"),
+        )
+        .select_from(history.join(inst, or_(holds, before_first)))
+        .where(history.c.field.in_(TRACKED_FIELDS))
+        .subquery("matched")
+    )
 
 
 def ticket_states(
@@ -152,27 +172,7 @@ def ticket_states(
     `is_blocked` for `sprint_id`. A building block for the queries below; runs nothing."""
     inst = _instants(instants)
     candidates = _candidates(sprint_id)
-    intervals = _intervals(candidates)
-    matched = (
-        select(
-            inst.c.idx,
-            intervals.c.ticket_id,
-            intervals.c.field,
-            intervals.c.value,
-            intervals.c.category,
-            intervals.c.lo,
-        )
-        .select_from(
-            intervals.join(
-                inst,
-                and_(
-                    or_(intervals.c.lo.is_(None), intervals.c.lo < inst.c.at),
-                    or_(intervals.c.hi.is_(None), inst.c.at <= intervals.c.hi),
-                ),
-            )
-        )
-        .subquery("matched")
-    )
+    matched = _values_at(_history(candidates), inst)
 
     def field_max(field: str, column: object) -> object:
         return func.max(case((matched.c.field == field, column)))
@@ -240,6 +240,49 @@ def ticket_states(
     ).cte("ticket_states")
 
 
+#: Where each dialect keeps a connection's temporary tables; naming it means a DROP can never
+#: reach a permanent table of the same name.
+_TEMP_SCHEMA = {"sqlite": "temp", "postgresql": "pg_temp"}
+
+
+@contextmanager
+def stored_ticket_states(
+    session: Session,
+    sprint_id: str,
+    instants: Sequence[datetime],
+    blocked_statuses: Sequence[str],
+) -> Iterator[Table]:
+    """`ticket_states` computed once into a temporary table, for a caller that asks several
+    questions about the same sprint and instants (each `ticket_states` statement replays the
+    sprint's whole history). The table has the same columns and is dropped on a normal exit.
+
+    The table lives on the session's connection only, so concurrent reports do not see each
+    other's; a leftover from an interrupted report is replaced. Writes nothing else.
+    """
+    dialect = session.get_bind().dialect.name
+    table = Table(
+        "metrics_ticket_states",
+        MetaData(),
+        Column("ticket_id", String, primary_key=True),
+        Column("idx", Integer, primary_key=True),
+        Column("sprint_id", String),
+        Column("points", Float),
+        Column("status", String),
+        Column("category", String),
+        Column("status_since", AT_TYPE),
+        *(Column(name, Integer) for name in ("removed", "in_scope", "is_complete", "is_blocked")),
+        Column("scope_points", Float),
+        schema=_TEMP_SCHEMA[dialect],
+    )
+    connection = session.connection()
+    connection.execute(DropTable(table, if_exists=True))
+    connection.execute(CreateTable(table))
+    states = ticket_states(sprint_id, instants, blocked_statuses)
+    connection.execute(insert(table).from_select([c.name for c in table.columns], select(states)))
+    yield table
+    connection.execute(DropTable(table, if_exists=True))
+
+
 def scope_timeline(
     session: Session,
     sprint_id: str,
@@ -253,11 +296,20 @@ def scope_timeline(
     """
     if not instants:
         return []
-    states = ticket_states(sprint_id, instants, blocked_statuses)
+    return timeline_totals(session, ticket_states(sprint_id, instants, blocked_statuses), instants)
+
+
+def timeline_totals(
+    session: Session, states: FromClause, instants: Sequence[datetime]
+) -> list[ScopePoint]:
+    """`scope_timeline` over states already built (`ticket_states` or `stored_ticket_states`)
+    for `instants`; states of any later instant index are ignored."""
     delta = states.c.scope_points - func.lag(states.c.scope_points).over(
         partition_by=states.c.ticket_id, order_by=states.c.idx
     )
-    steps = select(states, delta.label("delta")).subquery("steps")
+    steps = (
+        select(states, delta.label("delta")).where(states.c.idx < len(instants)).subquery("steps")
+    )
     completed = case((steps.c.is_complete == 1, steps.c.scope_points), else_=0.0)
     unpointed = case((and_(steps.c.in_scope == 1, steps.c.points.is_(None)), 1), else_=0)
     query = (
