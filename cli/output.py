@@ -24,4 +24,3 @@ def print_json(payload: Any) -> None:
     """Write `payload` as JSON to stdout and nothing else."""
     sys.stdout.write(json.dumps(payload, default=_default, ensure_ascii=False, indent=2) + "\n")
     sys.stdout.flush()
-

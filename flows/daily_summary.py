@@ -1,0 +1,166 @@
+"""Flow `daily_summary`: the day's facts → a model-written (or template) summary → stored.
+
+The model task is cached by Prefect on the facts and the model configuration, so re-running an
+unchanged day makes no model call at all; LiteLLM's response cache catches identical requests
+beyond that. When no model is configured, or none answers, the deterministic template summary
+is used and the flow still completes (with a warning), because a summary late or missing is
+worse than a plain one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from prefect import flow, get_run_logger, task
+from prefect.artifacts import create_markdown_artifact
+from prefect.context import TaskRunContext
+from prefect.runtime import flow_run
+
+from flows.hooks import notify_failure
+from models.db import session_scope
+from models.settings import get_settings
+from models.summaries import Summary
+from models.upsert import bulk_upsert
+from tasks.summary.facts import daily_facts
+from tasks.summary.writer import (
+    facts_hash,
+    model_config,
+    write_with_model,
+    write_with_template,
+)
+
+
+def _run_name() -> str:
+    day = flow_run.parameters.get("day") or datetime.now(get_settings().tz).date()
+    return f"daily-summary-{day}"
+
+
+def _summary_cache_key(_context: TaskRunContext, parameters: dict[str, Any]) -> str:
+    """Same facts + same model configuration → same summary, without asking the model again."""
+    payload = json.dumps(
+        {"facts": parameters["facts"], "config": parameters["config"]},
+        sort_keys=True,
+        default=str,
+    )
+    return "daily-summary-" + hashlib.sha256(payload.encode()).hexdigest()
+
+
+@task(name="gather-facts")
+def gather_facts(day: date) -> dict[str, Any]:
+    """What changed on `day` (team time zone), from SQL."""
+    settings = get_settings()
+    with session_scope(settings.database_url) as session:
+        return daily_facts(session, day, settings)
+
+
+@task(
+    name="write-summary-with-llm",
+    cache_key_fn=_summary_cache_key,
+    cache_expiration=timedelta(days=7),
+    persist_result=True,
+)
+def write_llm_summary(facts: dict[str, Any], config: dict[str, Any]) -> dict[str, Any]:
+    """Ask the configured models; raises when none gives an acceptable answer.
+
+    `config` is not read here; it is a parameter so the cache key covers it. Failures raise
+    (and so are never cached): the next run tries the model again. `LlmCall` rows of failed
+    attempts are committed before the error propagates.
+    """
+    settings = get_settings()
+    failure: Exception | None = None
+    outcome: dict[str, Any] = {}
+    with session_scope(settings.database_url) as session:
+        try:
+            outcome = write_with_model(facts, settings, session)
+        except Exception as exc:  # re-raised below, after the attempts are committed
+            failure = exc
+    if failure is not None:
+        raise failure
+    return outcome
+
+
+@task(name="store-summary")
+def store_summary(day: date, facts: dict[str, Any], outcome: dict[str, Any]) -> None:
+    """Upsert the day's `Summary` row: regenerating a day replaces it."""
+    row = {
+        "day": day,
+        "sprint_id": (facts.get("sprint") or {}).get("id"),
+        "text": outcome["text"],
+        "generated_by": outcome["generated_by"],
+        "facts": facts,
+        "facts_hash": facts_hash(facts),
+        "prompt_tokens": outcome["prompt_tokens"],
+        "completion_tokens": outcome["completion_tokens"],
+        "cost_usd": outcome["cost_usd"],
+        "cached": outcome["cached"],
+        "created_at": datetime.now(get_settings().tz),
+    }
+    with session_scope(get_settings().database_url) as session:
+        bulk_upsert(session, Summary, [row], keys=["day"])
+
+
+@task(name="publish-summary")
+def publish_summary(day: date, text: str) -> str:
+    """Write `$CONDUCTOR_OUTPUT_DIR/summaries/<date>.md` and a Prefect markdown artifact."""
+    path = get_settings().output_dir / "summaries" / f"{day.isoformat()}.md"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    create_markdown_artifact(
+        markdown=text, key="daily-summary", description=f"Daily summary for {day.isoformat()}"
+    )
+    return str(path)
+
+
+@flow(
+    name="daily_summary",
+    flow_run_name=_run_name,
+    log_prints=True,
+    retries=1,
+    retry_delay_seconds=120,
+    timeout_seconds=1800,
+    on_failure=[notify_failure],
+)
+def daily_summary(day: date | None = None) -> dict[str, Any]:
+    """Summarise `day` (default: today in CONDUCTOR_TIMEZONE); returns DESIGN §3 `summary --json`."""
+    logger = get_run_logger()
+    settings = get_settings()
+    day = day or datetime.now(settings.tz).date()
+    facts = gather_facts(day)
+    config = model_config(settings)
+    if not config["models"]:
+        logger.warning("No LLM configured (CONDUCTOR_LLM_MODEL): using the template summary")
+        outcome = write_with_template(facts, "no LLM configured")
+    else:
+        state = write_llm_summary(facts, config, return_state=True)
+        if state.is_completed():
+            outcome = state.result()
+            if state.name == "Cached":
+                outcome = {**outcome, "cached": True, "cost_usd": 0.0}
+        else:
+            error = state.result(raise_on_failure=False)
+            logger.warning("LLM summary unavailable (%s): using the template summary", error)
+            outcome = write_with_template(facts, "the LLM was unavailable")
+    store_summary(day, facts, outcome)
+    publish_summary(day, outcome["text"])
+    return {
+        "date": day.isoformat(),
+        "text": outcome["text"],
+        "generated_by": outcome["generated_by"],
+        "facts": facts,
+        "prompt_tokens": outcome["prompt_tokens"],
+        "completion_tokens": outcome["completion_tokens"],
+        "cost_usd": outcome["cost_usd"],
+        "cached": outcome["cached"],
+    }
+
+
+if __name__ == "__main__":
+    from prefect.schedules import Cron
+
+    daily_summary.serve(
+        name="daily-summary",
+        schedule=Cron("0 9 * * 1-5", timezone=get_settings().timezone),
+    )

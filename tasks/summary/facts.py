@@ -1,0 +1,266 @@
+"""What happened on one team day, read from `TicketEvent` (our own history) and the tickets.
+
+A "day" is the calendar day in `CONDUCTOR_TIMEZONE`: events whose `at` falls in
+[local midnight, next local midnight) converted to UTC. The result is plain JSON-able data,
+sorted deterministically, so identical data always hashes the same (the summary task's cache
+key depends on it).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Sequence
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+from sqlalchemy import func
+from sqlmodel import Session, select
+
+from models.base import as_utc
+from models.people import Person
+from models.settings import Settings
+from models.sprints import Sprint, find_sprint
+from models.tickets import COMPLETE, IN_PROGRESS, Ticket, TicketAssignee, TicketEvent
+
+logger = logging.getLogger(__name__)
+
+#: Work in progress for at least this many days is "aging" and worth a mention.
+AGING_DAYS = 5
+#: At most this many aging tickets are carried in the facts (the oldest first).
+MAX_AGING = 50
+#: Ticket descriptions are cut to this many characters: enough for context, cheap in tokens.
+DESCRIPTION_CHARS = 160
+#: At most this many tickets per section are carried in the facts (priority, then key, first);
+#: `counts` keeps the true totals, so a summary can say "and N more".
+MAX_PER_SECTION = 100
+#: Keep `IN (...)` lists well below SQLite's bound-parameter limit.
+_CHUNK = 5_000
+
+#: Fact sections in order of importance; prompt selection drops from the end first.
+SECTIONS = ("blocked", "completed", "scope_added", "scope_removed", "started", "unblocked", "aging")
+
+
+def day_window(day: date, settings: Settings) -> tuple[datetime, datetime]:
+    """[start, end) of `day` in the team time zone, as aware UTC datetimes."""
+    start = datetime.combine(day, time.min, tzinfo=settings.tz)
+    end = datetime.combine(day + timedelta(days=1), time.min, tzinfo=settings.tz)
+    return start.astimezone(UTC), end.astimezone(UTC)
+
+
+def daily_facts(session: Session, day: date, settings: Settings) -> dict[str, Any]:
+    """Facts for `day`: tickets completed, started, blocked, unblocked, added to or removed from
+    the current sprint, aging work in progress, and the current sprint's numbers and forecast.
+
+    Each ticket fact is `{"key", "title", "assignees", "url", "status", "points", "priority",
+    "description"}` (aging ones add `days_in_progress`). A ticket appears in at most one of
+    completed/started (a ticket started and finished the same day counts as completed).
+    Sections hold at most MAX_PER_SECTION tickets, most urgent first; `counts` has the totals.
+    """
+    start, end = day_window(day, settings)
+    sprint = find_sprint(session, "current", day)
+    events = session.exec(
+        select(
+            TicketEvent.ticket_id,
+            TicketEvent.field,
+            TicketEvent.old_value,
+            TicketEvent.new_value,
+            TicketEvent.old_category,
+            TicketEvent.new_category,
+            TicketEvent.old_sprint_id,
+            TicketEvent.new_sprint_id,
+        )
+        .where(TicketEvent.at >= start, TicketEvent.at < end)
+        .order_by(TicketEvent.at, TicketEvent.id)
+    ).all()
+    blocked_names = {name.lower() for name in settings.blocked_statuses}
+    ids: dict[str, set[str]] = {section: set() for section in SECTIONS if section != "aging"}
+    for event in events:
+        if event.field == "status":
+            was_blocked = (event.old_value or "").lower() in blocked_names
+            is_blocked = (event.new_value or "").lower() in blocked_names
+            if event.new_category == COMPLETE and event.old_category != COMPLETE:
+                ids["completed"].add(event.ticket_id)
+            elif event.new_category == IN_PROGRESS and event.old_category not in (
+                IN_PROGRESS,
+                COMPLETE,
+            ):
+                ids["started"].add(event.ticket_id)
+            if is_blocked and not was_blocked:
+                ids["blocked"].add(event.ticket_id)
+            elif was_blocked and not is_blocked:
+                ids["unblocked"].add(event.ticket_id)
+        elif event.field == "sprint" and sprint is not None:
+            if event.new_sprint_id == sprint.id and event.old_sprint_id != sprint.id:
+                ids["scope_added"].add(event.ticket_id)
+            elif event.old_sprint_id == sprint.id and event.new_sprint_id != sprint.id:
+                ids["scope_removed"].add(event.ticket_id)
+    ids["started"] -= ids["completed"]
+
+    index = _ticket_index(session, set().union(*ids.values()))
+    # A ticket blocked and unblocked again on the same day is not blocked now.
+    ids["blocked"] = {
+        i
+        for i in ids["blocked"]
+        if (index.get(i, ("", "", "", ""))[3] or "").lower() in blocked_names
+    }
+    chosen = {
+        section: sorted((i for i in members if i in index), key=lambda i: index[i][:3])[
+            :MAX_PER_SECTION
+        ]
+        for section, members in ids.items()
+    }
+    aging = _aging_ticket_ids(session, end)
+    wanted = set(aging).union(*chosen.values())
+    tickets = _tickets_by_id(session, wanted)
+    names = _assignee_names(session, wanted)
+
+    facts: dict[str, Any] = {"date": day.isoformat(), "timezone": settings.timezone}
+    for section, members in chosen.items():
+        facts[section] = [fact for _, fact in _ticket_facts_with_ids(members, tickets, names)]
+    facts["aging"] = [
+        {**fact, "days_in_progress": aging[fact_id]}
+        for fact_id, fact in _ticket_facts_with_ids(aging, tickets, names)
+    ]
+    facts["counts"] = {
+        **{section: len(members & index.keys()) for section, members in ids.items()},
+        "aging": len(aging),
+    }
+    facts["counts"] = {section: facts["counts"][section] for section in SECTIONS}
+    facts["sprint"] = _sprint_facts(session, sprint, day, settings)
+    return facts
+
+
+def _ticket_index(session: Session, ids: set[str]) -> dict[str, tuple[str, str, str, str]]:
+    """Ticket id → (priority, key, title, status) for ranking, without loading whole rows."""
+    index: dict[str, tuple[str, str, str, str]] = {}
+    for chunk in _chunks(ids):
+        rows = session.exec(
+            select(Ticket.id, Ticket.priority, Ticket.key, Ticket.title, Ticket.status).where(
+                Ticket.id.in_(chunk)  # type: ignore[attr-defined]
+            )
+        ).all()
+        for ticket_id, priority, key, title, status in rows:
+            index[ticket_id] = (priority or "~", key or "~", title or "", status or "")
+    return index
+
+
+def _aging_ticket_ids(session: Session, before: datetime) -> dict[str, int]:
+    """In-progress tickets whose latest move into progress is ≥ AGING_DAYS before `before`.
+
+    Returns ticket id → whole days in progress, at most MAX_AGING, oldest first.
+    """
+    entered = (
+        select(TicketEvent.ticket_id, func.max(TicketEvent.at).label("since"))
+        .where(TicketEvent.field == "status", TicketEvent.new_category == IN_PROGRESS)
+        .group_by(TicketEvent.ticket_id)
+        .subquery()
+    )
+    threshold = before - timedelta(days=AGING_DAYS)
+    rows = session.exec(
+        select(Ticket.id, entered.c.since)
+        .join(entered, entered.c.ticket_id == Ticket.id)
+        .where(
+            Ticket.status_category == IN_PROGRESS,
+            Ticket.removed_at.is_(None),  # type: ignore[union-attr]
+            entered.c.since <= threshold,
+        )
+        .order_by(entered.c.since, Ticket.id)
+        .limit(MAX_AGING)
+    ).all()
+    return {ticket_id: (before - as_utc(since)).days for ticket_id, since in rows}  # type: ignore[operator]
+
+
+def _chunks(values: Iterable[str]) -> Iterable[list[str]]:
+    ordered = sorted(values)
+    for index in range(0, len(ordered), _CHUNK):
+        yield ordered[index : index + _CHUNK]
+
+
+def _tickets_by_id(session: Session, ids: set[str]) -> dict[str, Ticket]:
+    found: dict[str, Ticket] = {}
+    for chunk in _chunks(ids):
+        for ticket in session.exec(select(Ticket).where(Ticket.id.in_(chunk))).all():  # type: ignore[attr-defined]
+            found[ticket.id] = ticket
+    return found
+
+
+def _assignee_names(session: Session, ids: set[str]) -> dict[str, list[str]]:
+    names: dict[str, list[str]] = {}
+    for chunk in _chunks(ids):
+        rows = session.exec(
+            select(TicketAssignee.ticket_id, Person.name)
+            .join(Person, Person.id == TicketAssignee.person_id, isouter=True)
+            .where(TicketAssignee.ticket_id.in_(chunk))  # type: ignore[attr-defined]
+            .order_by(TicketAssignee.ticket_id, TicketAssignee.position)
+        ).all()
+        for ticket_id, name in rows:
+            names.setdefault(ticket_id, []).append(name or "(unknown)")
+    return names
+
+
+def _ticket_facts_with_ids(
+    ids: Iterable[str], tickets: dict[str, Ticket], names: dict[str, list[str]]
+) -> list[tuple[str, dict[str, Any]]]:
+    facts = []
+    for ticket_id in ids:
+        ticket = tickets.get(ticket_id)
+        if ticket is None:
+            continue
+        description = " ".join((ticket.description or "").split())
+        facts.append(
+            (
+                ticket_id,
+                {
+                    "key": ticket.key,
+                    "title": ticket.title,
+                    "assignees": names.get(ticket_id, []),
+                    "url": ticket.url,
+                    "status": ticket.status,
+                    "points": ticket.points,
+                    "priority": ticket.priority,
+                    "description": description[:DESCRIPTION_CHARS],
+                },
+            )
+        )
+    return facts
+
+
+def _sprint_facts(
+    session: Session, sprint: Sprint | None, day: date, settings: Settings
+) -> dict[str, Any] | None:
+    """The current sprint's identity, metrics and forecast from the metrics module.
+
+    Isolated so facts still work (with identity only) if the metrics report cannot be built:
+    a missing forecast must not cost the team its daily summary.
+    """
+    if sprint is None:
+        return None
+    numbers: dict[str, Any] = {
+        "id": sprint.id,
+        "name": sprint.name,
+        "start": sprint.start.isoformat() if sprint.start else None,
+        "end": sprint.end.isoformat() if sprint.end else None,
+    }
+    try:
+        from tasks.metrics.report import sprint_report
+
+        report = sprint_report(session, sprint, day, settings)
+    except Exception as exc:  # metrics are supplementary here; log and carry on without them
+        logger.warning("sprint metrics unavailable for the summary: %s", exc)
+        return numbers
+    numbers["metrics"] = dict(report.get("metrics") or {})
+    numbers["blocked_count"] = numbers["metrics"].get("blocked_count")
+    numbers["forecast"] = numbers["metrics"].get("forecast")
+    return numbers
+
+
+def fact_keys(facts: dict[str, Any]) -> set[str]:
+    """Every ticket key the facts mention (the model may cite only these)."""
+    return {
+        fact["key"] for section in SECTIONS for fact in facts.get(section, []) if fact.get("key")
+    }
+
+
+def sections_in_order(facts: dict[str, Any]) -> Sequence[tuple[str, list[dict[str, Any]]]]:
+    """(section, ticket facts) in order of importance."""
+    return [(section, facts.get(section, [])) for section in SECTIONS]

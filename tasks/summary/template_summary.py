@@ -1,0 +1,72 @@
+"""The deterministic summary used when no model is configured or none can answer.
+
+Same facts, no model: a reader still learns what moved today, and the first line says plainly
+that no LLM wrote it, so nobody mistakes it for a written summary.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tasks.summary.facts import SECTIONS
+from tasks.summary.prompt import SECTION_TITLES, fence_safe
+
+TEMPLATE_LABEL = "template"
+#: Items listed per section before "and N more".
+ITEMS_PER_SECTION = 10
+
+
+def render_template_summary(facts: dict[str, Any], reason: str | None = None) -> str:
+    """Markdown summary of `facts`; `reason` (e.g. "no LLM configured") is shown in the label."""
+    why = f" ({reason})" if reason else ""
+    lines = [
+        f"# Daily summary — {facts['date']}",
+        "",
+        f"_Generated without an LLM from the day's facts{why}._",
+        "",
+        _sprint_line(facts.get("sprint")),
+    ]
+    counts = facts.get("counts", {})
+    if not any(counts.get(section) for section in SECTIONS):
+        lines += ["", "No ticket changed status or sprint today."]
+    for section in SECTIONS:
+        items = facts.get(section, [])
+        total = counts.get(section, len(items))
+        if not total:
+            continue
+        lines += ["", f"## {SECTION_TITLES[section]} ({total})"]
+        for item in items[:ITEMS_PER_SECTION]:
+            lines.append(f"- {_ticket_line(item)}")
+        if total > min(len(items), ITEMS_PER_SECTION):
+            lines.append(f"- and {total - min(len(items), ITEMS_PER_SECTION)} more")
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def _sprint_line(sprint: dict[str, Any] | None) -> str:
+    if not sprint:
+        return "No sprint is running."
+    line = f"**{fence_safe(sprint.get('name'))}** ({sprint.get('start')} → {sprint.get('end')})"
+    metrics = sprint.get("metrics") or {}
+    if metrics:
+        line += (
+            f": {_num(metrics.get('completed_points'))} of {_num(metrics.get('scope_points'))}"
+            f" points done ({_num(metrics.get('completion_pct'))}%),"
+            f" {metrics.get('blocked_count', 0)} blocked, forecast"
+            f" {str(metrics.get('forecast') or 'unknown').replace('_', ' ')}."
+        )
+    return line
+
+
+def _ticket_line(item: dict[str, Any]) -> str:
+    text = f"**{item.get('key') or '(no key)'}** {fence_safe(item.get('title'), 100)}"
+    if item.get("assignees"):
+        text += f" — {', '.join(item['assignees'])}"
+    if item.get("days_in_progress"):
+        text += f" ({item['days_in_progress']} days in progress)"
+    return text
+
+
+def _num(value: Any) -> str:
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return "?" if value is None else str(value)
