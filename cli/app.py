@@ -39,10 +39,12 @@ def _root(
 
 def _register() -> None:
     from cli import (  # noqa: F401  (modules register commands)
+        assistant_commands,
         db_commands,
         doctor,
         email_commands,
         ingest_commands,
+        pipeline_commands,
         read_commands,
         sprint_commands,
         summary_commands,

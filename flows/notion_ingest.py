@@ -16,6 +16,7 @@ from prefect import flow, get_run_logger
 from prefect.artifacts import create_markdown_artifact
 from prefect.runtime import flow_run
 
+from flows.hooks import notify_failure
 from models.settings import get_settings
 from tasks.notion import sync
 from tasks.notion.client import NotionGateway
@@ -40,9 +41,14 @@ def _run_name() -> str:
     retry_delay_seconds=60,
     timeout_seconds=3600,
     log_prints=True,
+    on_failure=[notify_failure],
 )
-def notion_ingest(full_refresh: bool = False) -> dict[str, Any]:
-    """Sync Notion into SQL; returns DESIGN §3 `ingest --json` counts."""
+def notion_ingest(full_refresh: bool = False, rollup_after: bool = False) -> dict[str, Any]:
+    """Sync Notion into SQL; returns DESIGN §3 `ingest --json` counts.
+
+    `rollup_after` runs `sprint_rollup` as a subflow once the sync committed: the scheduled
+    deployment uses it so sprint health follows every ingest (DESIGN §6).
+    """
     logger = get_run_logger()
     settings = get_settings()
     started = time.perf_counter()
@@ -77,6 +83,10 @@ def notion_ingest(full_refresh: bool = False) -> dict[str, Any]:
         markdown=_report(counts, people, full_scan=tickets_plan.full_scan),
         description="Counts of the latest Notion ingest",
     )
+    if rollup_after:
+        from flows.sprint_rollup import sprint_rollup
+
+        sprint_rollup()
     return counts
 
 

@@ -15,6 +15,7 @@ from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from sqlalchemy import func, select
 
+from flows.hooks import notify_failure
 from models import Sprint, Ticket, TicketEvent
 from models.db import session_scope
 from models.settings import get_settings
@@ -143,7 +144,15 @@ def _run_name() -> str:
     return f"rollup-{today or datetime.now(get_settings().tz).date()}"
 
 
-@flow(name="sprint-rollup", flow_run_name=_run_name, log_prints=False)
+@flow(
+    name="sprint_rollup",
+    flow_run_name=_run_name,
+    log_prints=False,
+    retries=1,
+    retry_delay_seconds=60,
+    timeout_seconds=1800,
+    on_failure=[notify_failure],
+)
 def sprint_rollup(today: date | None = None) -> dict[str, Any]:
     """Snapshot live sprints, report on the current sprint, publish charts/HTML/artifacts.
 

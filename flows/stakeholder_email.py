@@ -14,6 +14,7 @@ from typing import Any
 from prefect import flow, get_run_logger
 from prefect.artifacts import create_markdown_artifact
 
+from flows.hooks import notify_failure
 from models.settings import get_settings
 from tasks.email.delivery import (
     NoRecipientsError,
@@ -26,9 +27,13 @@ from tasks.email.render import check_audience, collect_update_inputs, render_upd
 
 
 @flow(
-    name="stakeholder-email",
-    flow_run_name="stakeholder-email-{audience}",
+    name="stakeholder_email",
+    flow_run_name="email-{audience}",
     log_prints=False,
+    retries=1,
+    retry_delay_seconds=120,
+    timeout_seconds=900,
+    on_failure=[notify_failure],
 )
 def stakeholder_email(
     audience: str = "stakeholders",

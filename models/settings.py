@@ -262,3 +262,5 @@ def apply_process_defaults() -> None:
     }
     for name, value in defaults.items():
         os.environ.setdefault(name, value)
+    # Prefect creates PREFECT_HOME without parents; make sure it can.
+    Path(os.environ["PREFECT_HOME"]).expanduser().mkdir(parents=True, exist_ok=True)

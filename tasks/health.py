@@ -255,17 +255,31 @@ def check_prefect(settings: Settings) -> Check:
             NOT_CONFIGURED,
             "no PREFECT_API_URL: runs use a temporary local API; `conductor server` starts the UI",
         )
+    base = api_url.rstrip("/")
     try:
-        response = httpx.get(f"{api_url.rstrip('/')}/health", timeout=TIMEOUT_S)
-        response.raise_for_status()
-    except httpx.HTTPError as exc:
+        with httpx.Client(base_url=base, timeout=TIMEOUT_S) as client:
+            client.get("/health").raise_for_status()
+            pools = client.post("/work_pools/filter", json={}).json()
+            deployments = client.post("/deployments/count", json={}).json()
+    except (httpx.HTTPError, ValueError) as exc:
         return Check(
             "prefect",
             ERROR,
             f"{api_url}: {_first_line(exc)}",
             "start it with `conductor server` or fix PREFECT_API_URL",
         )
-    return Check("prefect", OK, api_url)
+    return Check("prefect", OK, f"{api_url}; {deployments} deployments; {work_pool_summary(pools)}")
+
+
+def work_pool_summary(pools: list[dict]) -> str:
+    """`work pools: conductor (process, READY)` — what a scale-out setup needs to see."""
+    if not pools:
+        return "no work pools (`conductor serve` needs none; workers need `prefect work-pool create conductor --type process`)"
+    described = ", ".join(
+        f"{pool.get('name')} ({pool.get('type')}, {pool.get('status') or 'unknown'})"
+        for pool in pools
+    )
+    return f"work pools: {described}"
 
 
 CHECKS: tuple[Callable[[Settings], Check], ...] = (

@@ -134,7 +134,11 @@ def prefect_harness() -> Iterator[None]:
     Starting it costs ~20 s here, so every flow test shares it; task bodies are tested with
     `task.fn(...)` and need no harness at all.
     """
+    from prefect.logging.configuration import setup_logging
     from prefect.testing.utilities import prefect_test_harness
 
+    # Configure Prefect's log handlers now, bound to the session's stderr: created lazily
+    # inside a CliRunner invocation, they would keep writing to its stream after it closed.
+    setup_logging()
     with prefect_test_harness(server_startup_timeout=120):
         yield

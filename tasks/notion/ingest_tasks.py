@@ -18,6 +18,7 @@ from sqlalchemy.exc import OperationalError
 
 from models.db import session_scope
 from models.settings import Settings
+from tasks.concurrency import ensure_limit
 from tasks.notion import sync
 from tasks.notion.client import NotionGateway, NotionUnavailableError
 
@@ -133,25 +134,10 @@ def ensure_shared_rate_limit(rps: float) -> bool:
 
     Opt-in (`CONDUCTOR_NOTION_SHARED_RATE_LIMIT=true`) for several workers sharing one token:
     each slot costs a Prefect API round trip (~1 s measured against the local API), so a single
-    process relies on its in-process token bucket alone. Prefect's `rate_limit()` silently does nothing when the limit does not exist, so it is
-    created here first. Returns False (and the in-process limiter alone applies) when the
-    Prefect API cannot be reached.
+    process relies on its in-process token bucket alone. Returns False (and the in-process
+    limiter alone applies) when the Prefect API cannot be reached.
     """
-    from prefect.client.orchestration import get_client
-
-    try:
-        with get_client(sync_client=True) as client:
-            client.upsert_global_concurrency_limit_by_name(
-                NOTION_RATE_LIMIT, limit=max(1, int(rps)), slot_decay_per_second=rps
-            )
-    except Exception as exc:  # the API is optional for this guard; say so and go on
-        log.warning(
-            "could not create Prefect rate limit %r (%s); using the in-process limiter only",
-            NOTION_RATE_LIMIT,
-            exc,
-        )
-        return False
-    return True
+    return ensure_limit(NOTION_RATE_LIMIT, limit=max(1, int(rps)), slot_decay_per_second=rps)
 
 
 def shared_rate_limit_hook() -> None:

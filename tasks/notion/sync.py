@@ -675,9 +675,10 @@ def write_batch(
         assert isinstance(plan.mapping, TicketMapping)
         parsed = parse_ticket_pages(pages, plan.mapping, plan.data_source_id, gateway, settings.tz)
         sprint_table = Sprint.__table__  # type: ignore[attr-defined]
-        starts = dict(
-            session.execute(select(sprint_table.c.id, sprint_table.c.start)).tuples().all()
-        )
+        starts = {
+            row.id: row.start
+            for row in session.execute(select(sprint_table.c.id, sprint_table.c.start))
+        }
         choose_latest_sprint(parsed, starts)
         result = write_ticket_batch(session, parsed, now)
     else:

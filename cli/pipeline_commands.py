@@ -1,0 +1,234 @@
+"""`conductor demo`, `run`, `serve` and `server`: running the whole pipeline and its schedules."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from pathlib import Path
+from typing import Any
+
+import typer
+from rich.markup import escape
+
+from cli.app import app
+from cli.ingest_commands import require_notion
+from cli.output import console, err_console, print_json
+from models.settings import ConfigError, Settings, get_settings
+
+DEMO_STAKEHOLDERS = "stakeholders@example.com"
+UI_URL = "http://127.0.0.1:4200"
+
+
+@contextmanager
+def demo_environment(sandbox: Any) -> Iterator[Settings]:
+    """Point Conductor at the local sandbox for the duration of the demo.
+
+    SMTP is switched off so the email lands in the `.eml` outbox. When a real workspace is
+    configured, the demo keeps to its own database and output folder so nothing mixes with it;
+    otherwise it uses the defaults, so `conductor sprint` and friends show the demo afterwards.
+    """
+    configured = get_settings()
+    overrides = {
+        "CONDUCTOR_NOTION_TOKEN": sandbox.token,
+        "CONDUCTOR_NOTION_BASE_URL": sandbox.base_url,
+        "CONDUCTOR_NOTION_TICKETS_DATABASE_ID": sandbox.tickets_database_id,
+        "CONDUCTOR_NOTION_SPRINTS_DATABASE_ID": sandbox.sprints_database_id,
+        "CONDUCTOR_NOTION_RATE_LIMIT_RPS": "1000",
+        "CONDUCTOR_SMTP_HOST": "",
+        "CONDUCTOR_STAKEHOLDERS": ",".join(configured.stakeholders) or DEMO_STAKEHOLDERS,
+    }
+    if configured.notion_token:
+        overrides["CONDUCTOR_DATABASE_URL"] = (
+            f"sqlite:///{(configured.home / 'demo.db').as_posix()}"
+        )
+        overrides["CONDUCTOR_OUTPUT_DIR"] = str(configured.output_dir / "demo")
+    saved = {name: os.environ.get(name) for name in overrides}
+    os.environ.update(overrides)
+    get_settings.cache_clear()
+    try:
+        yield get_settings()
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+        get_settings.cache_clear()
+
+
+def _relative(path: str | Path | None) -> str:
+    if not path:
+        return "—"
+    try:
+        return str(Path(path).resolve().relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
+def pipeline_story(result: dict[str, Any], settings: Settings, seconds: float) -> list[str]:
+    """What the pipeline did, in the few lines a person reads after `demo` or `run`."""
+    ingest, rollup, summary, email = (result[k] for k in ("ingest", "rollup", "summary", "email"))
+    lines = [
+        f"Synced {ingest['fetched']} Notion pages ({ingest['created']} new, {ingest['updated']} updated, "
+        f"{ingest['removed']} removed) with {ingest['requests']} requests.",
+    ]
+    report = rollup.get("current")
+    if report:
+        sprint, metrics = report["sprint"], report["metrics"]
+        lines.append(
+            f"{sprint['name']} ({sprint['start']} → {sprint['end']}): {metrics['completion_pct']:.0f}% done, "
+            f"{metrics['completed_points']:g} of {metrics['scope_points']:g} points, "
+            f"forecast {metrics['forecast'].replace('_', ' ')}, {metrics['blocked_count']} blocked."
+        )
+    else:
+        lines.append("No current sprint found in the workspace.")
+    how = (
+        "template (no LLM configured: set CONDUCTOR_LLM_MODEL)"
+        if summary["generated_by"] == "template"
+        else f"{summary['generated_by']}{' (cached)' if summary['cached'] else ''}"
+    )
+    lines.append(
+        f"Daily summary by {how}: {_relative(settings.output_dir / 'summaries' / (summary['date'] + '.md'))}"
+    )
+    if email:
+        lines.append(
+            f"Stakeholder email {email['status'].replace('_', ' ')}: {_relative(email.get('path'))}"
+        )
+    lines.append(
+        f"Sprint report: {_relative(rollup.get('report_path'))}   Burndown: {_relative(rollup.get('chart_path'))}"
+    )
+    lines.append(f"Done in {seconds:.0f} s.")
+    return lines
+
+
+def _print_story(lines: list[str], *, demo: bool) -> None:
+    for line in lines:
+        console.print(escape(line), highlight=False)
+    console.print()
+    if demo:
+        console.print(
+            "Explore the data:  [bold]uv run conductor sprint[/]  ·  [bold]uv run conductor tickets --sprint current[/]"
+        )
+    ui = os.environ.get("PREFECT_API_URL")
+    if ui:
+        console.print(f"These runs are in the Prefect UI at {ui.removesuffix('/api')}.")
+    else:
+        console.print(
+            f"See these runs in the Prefect UI:  [bold]uv run conductor server[/], then open {UI_URL}"
+        )
+
+
+@app.command()
+def demo(
+    tickets: int = typer.Option(
+        400, "--tickets", min=10, max=20_000, help="Size of the sample workspace."
+    ),
+    as_json: bool = typer.Option(False, "--json", help="Print the pipeline's result as JSON only."),
+) -> None:
+    """Run the whole pipeline on the bundled sample workspace: no configuration, no network."""
+    from flows.conductor_pipeline import conductor_pipeline
+    from tasks.notion.sample_workspace import build_sample_workspace
+    from tasks.notion.sandbox import start_sandbox
+
+    started = time.perf_counter()
+    with (
+        start_sandbox(build_sample_workspace(n_tickets=tickets)) as sandbox,
+        demo_environment(sandbox) as settings,
+    ):
+        if not as_json:
+            err_console.print(
+                f"Serving the sample workspace ({tickets} tickets) at {sandbox.base_url} …"
+            )
+        result = conductor_pipeline()
+        if as_json:
+            print_json(result)
+            return
+        _print_story(pipeline_story(result, settings, time.perf_counter() - started), demo=True)
+
+
+@app.command()
+def run(
+    no_email: bool = typer.Option(False, "--no-email", help="Skip the stakeholder email."),
+    full_refresh: bool = typer.Option(
+        False, "--full-refresh", help="Rescan Notion and reconcile removals."
+    ),
+    as_json: bool = typer.Option(False, "--json", help="Print the pipeline's result as JSON only."),
+) -> None:
+    """Run the whole pipeline on the configured workspace: ingest → rollup → summary → email."""
+    require_notion()
+    settings = get_settings()
+    if not no_email and not settings.stakeholders:
+        raise ConfigError(
+            "set CONDUCTOR_STAKEHOLDERS (comma list of recipients) or pass --no-email"
+        )
+    from flows.conductor_pipeline import conductor_pipeline
+
+    started = time.perf_counter()
+    result = conductor_pipeline(full_refresh=full_refresh, send_email=not no_email)
+    if as_json:
+        print_json(result)
+        return
+    _print_story(pipeline_story(result, settings, time.perf_counter() - started), demo=False)
+
+
+@app.command()
+def serve() -> None:
+    """Serve every flow as a scheduled deployment to the Prefect server at PREFECT_API_URL."""
+    if not os.environ.get("PREFECT_API_URL"):
+        raise ConfigError(
+            f"set PREFECT_API_URL (start a server with `conductor server`, then "
+            f"export PREFECT_API_URL={UI_URL}/api)"
+        )
+    from prefect import serve as prefect_serve
+
+    from deployments import SPECS, build_deployments
+
+    settings = get_settings()
+    for spec in SPECS:
+        when = f"cron {spec.cron} ({settings.timezone})" if spec.cron else "on demand"
+        console.print(f"  {spec.name:<20} {when}")
+    console.print(
+        f"Serving {len(SPECS)} deployments to {os.environ['PREFECT_API_URL']} — Ctrl-C stops."
+    )
+    with suppress(KeyboardInterrupt):
+        prefect_serve(*build_deployments(settings.timezone), print_starting_message=False)
+    console.print("Stopped serving; schedules are paused until the next `conductor serve`.")
+
+
+@app.command()
+def server(
+    host: str = typer.Option(
+        "127.0.0.1", help="Interface to bind (keep it local unless you add auth)."
+    ),
+    port: int = typer.Option(4200, help="Port of the API and UI."),
+) -> None:
+    """Start a local Prefect server (UI and API) with Conductor's settings."""
+    env = os.environ.copy()
+    env["PREFECT_SERVER_ANALYTICS_ENABLED"] = "false"
+    env["PREFECT_UI_API_URL"] = f"http://{host}:{port}/api"
+    url = f"http://{host}:{port}"
+    console.print(f"Prefect UI and API on {url} (state in {env['PREFECT_HOME']}).")
+    console.print(
+        f"Next, in another terminal:  [bold]export PREFECT_API_URL={url}/api && uv run conductor serve[/]"
+    )
+    command = [
+        sys.executable,
+        "-m",
+        "prefect",
+        "server",
+        "start",
+        "--host",
+        host,
+        "--port",
+        str(port),
+    ]
+    try:
+        completed = subprocess.run(command, env=env, check=False)
+    except KeyboardInterrupt:
+        return
+    if completed.returncode not in (0, 130, -2):
+        raise SystemExit(completed.returncode)

@@ -1,0 +1,77 @@
+"""Flow `conductor_pipeline`: ingest → (embed) → rollup → daily summary → stakeholder email.
+
+Each step is its own flow, run here as a subflow, so the Prefect UI shows the pipeline as a
+tree of readable runs. Only one pipeline runs at a time: a second one waits for the
+`conductor-pipeline` slot (every step is idempotent, so the wait is about load, not safety).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from prefect import flow, get_run_logger, task
+
+from flows.daily_summary import daily_summary
+from flows.hooks import notify_failure
+from flows.notion_ingest import notion_ingest
+from flows.sprint_rollup import sprint_rollup
+from flows.stakeholder_email import stakeholder_email
+from models.settings import get_settings
+from tasks.concurrency import exclusive
+
+PIPELINE_LOCK = "conductor-pipeline"
+
+
+@task(name="embed-tickets", retries=2, retry_delay_seconds=30)
+def embed_tickets() -> dict[str, Any]:
+    """Embed tickets whose text changed, for semantic search (only with an embedding model)."""
+    from models.db import session_scope
+    from tasks.assistant.embeddings import embed_tickets as embed
+
+    with session_scope() as session:
+        return embed(session, get_settings())
+
+
+def _run_name() -> str:
+    return f"pipeline-{datetime.now(get_settings().tz):%Y-%m-%dT%H:%M}"
+
+
+@flow(
+    name="conductor_pipeline",
+    flow_run_name=_run_name,
+    timeout_seconds=3 * 3600,
+    on_failure=[notify_failure],
+)
+def conductor_pipeline(
+    full_refresh: bool = False,
+    send_email: bool = True,
+    audience: str = "stakeholders",
+    today: date | None = None,
+) -> dict[str, Any]:
+    """Run every step in order; returns each step's result under its name."""
+    logger = get_run_logger()
+    with exclusive(PIPELINE_LOCK):
+        ingest = notion_ingest(full_refresh=full_refresh)
+        embedded = embed_tickets() if get_settings().embedding_model else None
+        rollup = sprint_rollup(today=today)
+        summary = daily_summary(day=today)
+        email = stakeholder_email(audience=audience, today=today) if send_email else None
+    logger.info(
+        "pipeline done: %s pages synced, forecast %s, summary by %s, email %s",
+        ingest["fetched"],
+        ((rollup.get("current") or {}).get("metrics") or {}).get("forecast", "n/a"),
+        summary["generated_by"],
+        email["status"] if email else "skipped",
+    )
+    return {
+        "ingest": ingest,
+        "embeddings": embedded,
+        "rollup": rollup,
+        "summary": summary,
+        "email": email,
+    }
+
+
+if __name__ == "__main__":
+    conductor_pipeline.serve(name="conductor-pipeline")

@@ -1,0 +1,96 @@
+"""`conductor demo` and the pipeline flow under a real (ephemeral) Prefect API."""
+
+from __future__ import annotations
+
+import json
+import threading
+from pathlib import Path
+
+import pytest
+from sqlmodel import Session, func, select
+from typer.testing import CliRunner
+
+from cli import app
+from models import OutboxEmail, SprintSnapshot, Summary, Ticket
+from models.db import get_engine
+from models.settings import get_settings
+from tasks.notion.sample_workspace import build_sample_workspace
+from tasks.notion.sandbox import start_sandbox
+
+PIPELINE_KEYS = {"ingest", "embeddings", "rollup", "summary", "email"}
+
+
+def _counts(db_url: str) -> tuple[int, int, int, int]:
+    with Session(get_engine(db_url)) as session:
+        return (
+            session.exec(select(func.count()).select_from(Ticket)).one(),
+            session.exec(select(func.count()).select_from(SprintSnapshot)).one(),
+            session.exec(select(func.count()).select_from(Summary)).one(),
+            session.exec(select(func.count()).select_from(OutboxEmail)).one(),
+        )
+
+
+def test_demo_runs_the_whole_pipeline_offline_and_tells_the_story(
+    prefect_harness, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CONDUCTOR_DATABASE_URL", f"sqlite:///{tmp_path / 'demo.db'}")
+    get_settings.cache_clear()
+    result = CliRunner().invoke(app, ["demo", "--tickets", "120"])
+    assert result.exit_code == 0, result.output
+    story = result.stdout
+    assert "Synced" in story and "Sprint" in story and "forecast" in story
+    assert "Daily summary by template (no LLM configured" in story
+    assert "Stakeholder email written" in story
+    out = tmp_path / "out"
+    assert len(list((out / "outbox").glob("*.eml"))) == 1
+    assert (out / "reports" / "latest.html").is_file()
+    assert list((out / "summaries").glob("*.md"))
+    assert list((out / "charts").glob("*.png"))
+
+    again = CliRunner().invoke(app, ["demo", "--tickets", "120", "--json"])
+    assert again.exit_code == 0, again.output
+    rerun = json.loads(again.stdout)
+    assert set(rerun) == PIPELINE_KEYS
+    assert rerun["ingest"]["created"] == 0
+    assert rerun["email"]["status"] == "already_sent"
+    assert len(list((out / "outbox").glob("*.eml"))) == 1
+
+
+def test_two_pipelines_started_together_give_the_data_of_one(
+    prefect_harness, db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from flows.conductor_pipeline import conductor_pipeline
+
+    with start_sandbox(build_sample_workspace(n_tickets=120)) as sandbox:
+        for name, value in {
+            "CONDUCTOR_NOTION_TOKEN": sandbox.token,
+            "CONDUCTOR_NOTION_BASE_URL": sandbox.base_url,
+            "CONDUCTOR_NOTION_TICKETS_DATABASE_ID": sandbox.tickets_database_id,
+            "CONDUCTOR_NOTION_SPRINTS_DATABASE_ID": sandbox.sprints_database_id,
+            "CONDUCTOR_NOTION_RATE_LIMIT_RPS": "1000",
+            "CONDUCTOR_STAKEHOLDERS": "cto@example.com",
+        }.items():
+            monkeypatch.setenv(name, value)
+        get_settings.cache_clear()
+        conductor_pipeline()
+        once = _counts(db_url)
+
+        results: list[dict] = []
+        errors: list[BaseException] = []
+
+        def run() -> None:
+            try:
+                results.append(conductor_pipeline())
+            except BaseException as exc:  # surfaced below
+                errors.append(exc)
+
+        threads = [threading.Thread(target=run) for _ in range(2)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=300)
+    assert not errors, errors
+    assert len(results) == 2
+    assert _counts(db_url) == once
+    assert once[0] == len(sandbox.workspace.tickets()) and once[3] == 1
+    assert sorted(r["email"]["status"] for r in results) == ["already_sent", "already_sent"]
