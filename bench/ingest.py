@@ -45,11 +45,9 @@ sys.path.insert(0, str(ROOT))
 
 from sqlmodel import Session  # noqa: E402
 
-from models.base import utcnow  # noqa: E402
 from models.db import create_db_engine, dispose_engines, get_engine, upgrade_schema  # noqa: E402
 from models.settings import Settings, load_settings  # noqa: E402
 from tasks.notion.client import NotionGateway  # noqa: E402
-from tasks.notion.mapping import TicketMapping  # noqa: E402
 from tasks.notion.sync import (  # noqa: E402
     SPRINTS,
     TICKETS,
@@ -57,9 +55,7 @@ from tasks.notion.sync import (  # noqa: E402
     parse_ticket_pages,
     plan_source,
     run_sync,
-    sprint_mapping,
     sync_people,
-    ticket_mapping,
     write_batch,
 )
 
@@ -212,10 +208,8 @@ class Prefetched:
 
     settings: Settings
     users: list[dict[str, Any]] | None
-    sprint_source: str
-    ticket_source: str
-    sprint_mapping: Any
-    ticket_mapping: TicketMapping
+    sprints_plan: SourcePlan
+    tickets_plan: SourcePlan
     sprint_pages: list[dict[str, Any]]
     ticket_pages: list[dict[str, Any]]
 
@@ -232,17 +226,23 @@ def prefetch(tickets: int, workdir: Path) -> Prefetched:
 
 
 def _fetch_all(gw: NotionGateway, settings: Settings) -> Prefetched:
-    sprint_source, smap = sprint_mapping(gw, settings)
-    ticket_source, tmap = ticket_mapping(gw, settings, sprint_source)
+    with Session(get_engine(settings.database_url)) as session:
+        sprints = plan_source(session, gw, settings, SPRINTS, full_refresh=True)
+        tickets = plan_source(
+            session,
+            gw,
+            settings,
+            TICKETS,
+            full_refresh=True,
+            sprints_source_id=sprints.data_source_id,
+        )
     return Prefetched(
         settings=settings,
         users=gw.list_users(),
-        sprint_source=sprint_source,
-        ticket_source=ticket_source,
-        sprint_mapping=smap,
-        ticket_mapping=tmap,
-        sprint_pages=[p for chunk in gw.iter_query(sprint_source) for p in chunk],
-        ticket_pages=[p for chunk in gw.iter_query(ticket_source) for p in chunk],
+        sprints_plan=sprints,
+        tickets_plan=tickets,
+        sprint_pages=[p for chunk in gw.iter_query(sprints.data_source_id) for p in chunk],
+        ticket_pages=[p for chunk in gw.iter_query(tickets.data_source_id) for p in chunk],
     )
 
 
@@ -252,30 +252,9 @@ def fresh_sync_db(data: Prefetched, path: Path) -> tuple[Session, SourcePlan, Se
     session = Session(get_engine(settings.database_url))
     sync_people(session, data)  # type: ignore[arg-type]
     session.commit()
-    now = utcnow()
-    sprints = plan_source(
-        session,
-        SPRINTS,
-        "",
-        data.sprint_source,
-        data.sprint_mapping,
-        settings,
-        full_refresh=True,
-        now=now,
-    )
     for chunk in batches(data.sprint_pages):
-        write_batch(session, sprints, chunk, settings, None)
-    tickets = plan_source(
-        session,
-        TICKETS,
-        "",
-        data.ticket_source,
-        data.ticket_mapping,
-        settings,
-        full_refresh=True,
-        now=now,
-    )
-    return session, tickets, settings
+        write_batch(session, data.sprints_plan, chunk, settings, None)
+    return session, data.tickets_plan, settings
 
 
 def time_parse_and_upsert(data: Prefetched, path: Path) -> float:
@@ -291,7 +270,13 @@ def time_parse_and_upsert(data: Prefetched, path: Path) -> float:
 def time_parse_only(data: Prefetched) -> float:
     started = time.perf_counter()
     for chunk in batches(data.ticket_pages):
-        parse_ticket_pages(chunk, data.ticket_mapping, data.ticket_source, None, data.settings.tz)
+        parse_ticket_pages(
+            chunk,
+            data.tickets_plan.mapping,  # type: ignore[arg-type]
+            data.tickets_plan.data_source_id,
+            None,
+            data.settings.tz,
+        )
     return time.perf_counter() - started
 
 

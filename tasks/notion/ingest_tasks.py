@@ -61,22 +61,14 @@ def plan_source(
     sprints_source_id: str | None = None,
 ) -> sync.SourcePlan:
     """Resolve the data source and its property mapping; choose incremental or full scan."""
-    if kind == sync.SPRINTS:
-        source_id, mapping = sync.sprint_mapping(gateway, settings)
-        database_id = settings.notion_sprints_database_id
-    else:
-        source_id, mapping = sync.ticket_mapping(gateway, settings, sprints_source_id)
-        database_id = settings.notion_tickets_database_id
     with session_scope() as session:
         return sync.plan_source(
             session,
-            kind,
-            database_id or "",
-            source_id,
-            mapping,
+            gateway,
             settings,
+            kind,
             full_refresh=full_refresh,
-            now=sync.utcnow(),
+            sprints_source_id=sprints_source_id,
         )
 
 

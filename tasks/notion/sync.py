@@ -48,8 +48,8 @@ TICKETS, SPRINTS = "tickets", "sprints"
 
 
 @dataclass
-class IngestStats:
-    """Counts of one ingest run (tickets and sprints together): DESIGN §3 `ingest --json`."""
+class Counts:
+    """What a sync did to the rows it saw (tickets and sprints alike)."""
 
     fetched: int = 0
     created: int = 0
@@ -57,18 +57,23 @@ class IngestStats:
     unchanged: int = 0
     removed: int = 0
     quarantined: int = 0
+
+    def add(self, other: Counts) -> None:
+        for name in COUNT_FIELDS:
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+
+
+COUNT_FIELDS = ("fetched", "created", "updated", "unchanged", "removed", "quarantined")
+
+
+@dataclass
+class IngestStats(Counts):
+    """Counts of one ingest run (tickets and sprints together): DESIGN §3 `ingest --json`."""
+
     requests: int = 0
     rate_limited: int = 0
     retried: int = 0
     duration_s: float = 0.0
-
-    def add(self, other: BatchResult) -> None:
-        self.fetched += other.fetched
-        self.created += other.created
-        self.updated += other.updated
-        self.unchanged += other.unchanged
-        self.removed += other.removed
-        self.quarantined += other.quarantined
 
     def as_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -77,15 +82,9 @@ class IngestStats:
 
 
 @dataclass
-class BatchResult:
+class BatchResult(Counts):
     """What one page of query results did to the database."""
 
-    fetched: int = 0
-    created: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    removed: int = 0
-    quarantined: int = 0
     seen_ids: list[str] = field(default_factory=list)
     newest_edit: datetime | None = None
 
@@ -150,17 +149,31 @@ def resolve_data_source(gateway: NotionGateway, database_id: str) -> tuple[str, 
 
 def plan_source(
     session: Session,
-    kind: str,
-    database_id: str,
-    data_source_id: str,
-    mapping: TicketMapping | SprintMapping,
+    gateway: NotionGateway,
     settings: Settings,
+    kind: str,
     *,
     full_refresh: bool,
-    now: datetime,
+    sprints_source_id: str | None = None,
+    now: datetime | None = None,
 ) -> SourcePlan:
-    """Decide between an incremental query and a full scan for one data source."""
-    state = session.get(SyncState, data_source_id)
+    """Resolve a database to its data source and mapping, and choose incremental or full scan.
+
+    A full scan happens on the first run, on `full_refresh`, and every
+    `CONDUCTOR_NOTION_FULL_SCAN_HOURS` (it is what detects removed pages). Tickets need the
+    sprints data source id to recognise their sprint relation.
+    """
+    now = now or utcnow()
+    mapping: TicketMapping | SprintMapping
+    if kind == SPRINTS:
+        database_id = settings.notion_sprints_database_id or ""
+        source_id, schema = resolve_data_source(gateway, database_id)
+        mapping = detect_sprint_mapping(schema, settings.notion_property_map)
+    else:
+        database_id = settings.notion_tickets_database_id or ""
+        source_id, schema = resolve_data_source(gateway, database_id)
+        mapping = detect_ticket_mapping(schema, settings.notion_property_map, sprints_source_id)
+    state = session.get(SyncState, source_id)
     full_scan = (
         full_refresh
         or state is None
@@ -171,21 +184,7 @@ def plan_source(
     since = None
     if not full_scan and state is not None and state.cursor is not None:
         since = as_utc(state.cursor) - timedelta(minutes=settings.notion_lookback_minutes)
-    return SourcePlan(kind, database_id, data_source_id, since, full_scan, mapping)
-
-
-def ticket_mapping(
-    gateway: NotionGateway, settings: Settings, sprints_source_id: str | None
-) -> tuple[str, TicketMapping]:
-    assert settings.notion_tickets_database_id
-    source_id, schema = resolve_data_source(gateway, settings.notion_tickets_database_id)
-    return source_id, detect_ticket_mapping(schema, settings.notion_property_map, sprints_source_id)
-
-
-def sprint_mapping(gateway: NotionGateway, settings: Settings) -> tuple[str, SprintMapping]:
-    assert settings.notion_sprints_database_id
-    source_id, schema = resolve_data_source(gateway, settings.notion_sprints_database_id)
-    return source_id, detect_sprint_mapping(schema, settings.notion_property_map)
+    return SourcePlan(kind, database_id, source_id, since, full_scan, mapping)
 
 
 # ---------------------------------------------------------------- people
@@ -718,8 +717,7 @@ def sync_source(
         response = fetch(cursor)
         pages = [r for r in response.get("results", []) if r.get("object") == "page"]
         result = write(pages)
-        for name in ("fetched", "created", "updated", "unchanged", "removed", "quarantined"):
-            setattr(total, name, getattr(total, name) + getattr(result, name))
+        total.add(result)
         seen.update(result.seen_ids)
         report_progress(plan.kind, len(pages))
         if not response.get("has_more"):
@@ -742,23 +740,18 @@ def run_sync(
     now = utcnow()
     sync_people(session, gateway)
     session.commit()
-    sprint_source, smap = sprint_mapping(gateway, settings)
-    ticket_source, tmap = ticket_mapping(gateway, settings, sprint_source)
-    for kind, database_id, source_id, mapping in (
-        (SPRINTS, settings.notion_sprints_database_id, sprint_source, smap),
-        (TICKETS, settings.notion_tickets_database_id, ticket_source, tmap),
-    ):
-        plan = plan_source(
-            session,
-            kind,
-            database_id or "",
-            source_id,
-            mapping,
-            settings,
-            full_refresh=full_refresh,
-            now=now,
-        )
-        stats.add(sync_source(session, gateway, plan, settings))
+    sprints = plan_source(session, gateway, settings, SPRINTS, full_refresh=full_refresh, now=now)
+    stats.add(sync_source(session, gateway, sprints, settings))
+    tickets = plan_source(
+        session,
+        gateway,
+        settings,
+        TICKETS,
+        full_refresh=full_refresh,
+        sprints_source_id=sprints.data_source_id,
+        now=now,
+    )
+    stats.add(sync_source(session, gateway, tickets, settings))
     stats.requests = gateway.stats.requests
     stats.rate_limited = gateway.stats.rate_limited
     stats.retried = gateway.stats.retried
