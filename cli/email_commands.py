@@ -6,6 +6,7 @@ import typer
 from rich.markup import escape
 
 from cli.app import app
+from cli.flow_runs import run_in_process
 from cli.output import console, err_console, print_json
 
 
@@ -37,7 +38,9 @@ def email(
     from flows.stakeholder_email import stakeholder_email
 
     with err_console.status("Building the sprint update…", spinner="dots"):
-        result = stakeholder_email(audience=audience, preview=preview, ad_hoc=ad_hoc)
+        result = run_in_process(
+            stakeholder_email, audience=audience, preview=preview, ad_hoc=ad_hoc
+        )
     if as_json:
         print_json(result)
         return

@@ -6,6 +6,7 @@ import typer
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from cli.app import app
+from cli.flow_runs import run_in_process
 from cli.output import console, err_console, print_json
 from models.settings import ConfigError, get_settings
 
@@ -53,7 +54,7 @@ def run_ingest_with_progress(full_refresh: bool, quiet: bool = False) -> dict:
     add_progress_listener(on_batch)
     try:
         with progress:
-            return notion_ingest(full_refresh=full_refresh)
+            return run_in_process(notion_ingest, full_refresh=full_refresh)
     finally:
         remove_progress_listener(on_batch)
 

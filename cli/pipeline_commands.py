@@ -15,6 +15,7 @@ import typer
 from rich.markup import escape
 
 from cli.app import app
+from cli.flow_runs import run_in_process
 from cli.ingest_commands import require_notion
 from cli.output import console, err_console, print_json
 from models.settings import ConfigError, Settings, get_settings
@@ -143,7 +144,7 @@ def demo(
             err_console.print(
                 f"Serving the sample workspace ({tickets} tickets) at {sandbox.base_url} …"
             )
-        result = conductor_pipeline()
+        result = run_in_process(conductor_pipeline)
         if as_json:
             print_json(result)
             return
@@ -168,7 +169,7 @@ def run(
     from flows.conductor_pipeline import conductor_pipeline
 
     started = time.perf_counter()
-    result = conductor_pipeline(full_refresh=full_refresh, send_email=not no_email)
+    result = run_in_process(conductor_pipeline, full_refresh=full_refresh, send_email=not no_email)
     if as_json:
         print_json(result)
         return

@@ -12,6 +12,7 @@ from rich.table import Table
 from sqlmodel import Session
 
 from cli.app import app
+from cli.flow_runs import run_in_process
 from cli.output import console, err_console, print_json
 from models.db import get_engine
 from models.settings import get_settings
@@ -64,7 +65,7 @@ def rollup(as_json: bool = typer.Option(False, "--json", help="Print JSON only."
     from flows.sprint_rollup import sprint_rollup
 
     with err_console.status("running the sprint rollup flow…"):
-        result = sprint_rollup()
+        result = run_in_process(sprint_rollup)
     if as_json:
         print_json(result)
         return

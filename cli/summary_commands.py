@@ -8,6 +8,7 @@ import typer
 from rich.markdown import Markdown
 
 from cli.app import app
+from cli.flow_runs import run_in_process
 from cli.output import console, err_console, print_json
 from models.db import get_engine
 from models.settings import get_settings
@@ -39,10 +40,10 @@ def summary(
     from flows.daily_summary import daily_summary
 
     if as_json:
-        print_json(daily_summary(day=wanted))
+        print_json(run_in_process(daily_summary, day=wanted))
         return
     with err_console.status(f"Summarising {wanted.isoformat()}…"):
-        result = daily_summary(day=wanted)
+        result = run_in_process(daily_summary, day=wanted)
     console.print(Markdown(result["text"]))
     cost = f", ${result['cost_usd']:.4f}" if result["cost_usd"] else ""
     cached = ", from cache" if result["cached"] else ""
