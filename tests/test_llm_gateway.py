@@ -7,12 +7,9 @@ import json
 import logging
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
-from typing import Any
 
 import httpx
 import pytest
-import respx
 from sqlmodel import Session, select
 
 from models.db import get_engine
@@ -21,54 +18,7 @@ from models.summaries import LlmCall
 from tasks.llm import cache as llm_cache
 from tasks.llm import gateway
 from tasks.llm.gateway import LlmAuthError, LlmUnavailableError, complete, count_tokens
-
-API_BASE = "http://llm.test/v1"
-API_KEY = "sk-test-0123456789abcdef-SECRET"
-COMPLETIONS = f"{API_BASE}/chat/completions"
-
-
-def chat_response(
-    text: str, prompt_tokens: int = 100, completion_tokens: int = 20
-) -> httpx.Response:
-    """An OpenAI chat-completions body, as the real endpoint returns it."""
-    return httpx.Response(
-        200,
-        json={
-            "id": f"chatcmpl-{uuid.uuid4().hex[:8]}",
-            "object": "chat.completion",
-            "created": 1_790_000_000,
-            "model": "gpt-4o-mini",
-            "choices": [
-                {
-                    "index": 0,
-                    "message": {"role": "assistant", "content": text},
-                    "finish_reason": "stop",
-                }
-            ],
-            "usage": {
-                "prompt_tokens": prompt_tokens,
-                "completion_tokens": completion_tokens,
-                "total_tokens": prompt_tokens + completion_tokens,
-            },
-        },
-    )
-
-
-def error_response(status: int, message: str) -> httpx.Response:
-    return httpx.Response(status, json={"error": {"message": message, "type": "error"}})
-
-
-@contextmanager
-def mocked_llm(*responses: httpx.Response | Any) -> Iterator[respx.Route]:
-    """Mock the chat endpoint; everything else (e.g. a Prefect API) passes through."""
-    with respx.mock(assert_all_called=False) as router:
-        route = router.post(COMPLETIONS)
-        if len(responses) == 1 and callable(responses[0]):
-            route.mock(side_effect=responses[0])
-        else:
-            route.mock(side_effect=list(responses))
-        router.route().pass_through()
-        yield route
+from tests.llm_stub import API_BASE, API_KEY, chat_response, error_response, mocked_llm
 
 
 @pytest.fixture

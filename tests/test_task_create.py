@@ -4,14 +4,10 @@ in the local Notion sandbox, ingested, and listed by `conductor tickets --json`.
 from __future__ import annotations
 
 import json
-import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
-import httpx
 import pytest
-import respx
 from sqlmodel import Session, select
 from typer.testing import CliRunner
 
@@ -26,9 +22,8 @@ from tasks.notion.client import NotionGateway
 from tasks.notion.sample_workspace import build_sample_workspace
 from tasks.notion.sandbox import Sandbox, start_sandbox
 from tasks.notion.sync import run_sync
+from tests.llm_stub import API_BASE, mocked_llm
 
-API_BASE = "http://llm.test/v1"
-COMPLETIONS = f"{API_BASE}/chat/completions"
 REQUEST = "Fix login timeout for SSO users, 3 points, assign to Priya, this sprint, high priority"
 DRAFT = {
     "title": "Fix login timeout for SSO users",
@@ -39,34 +34,6 @@ DRAFT = {
     "priority": "P1",
     "tags": ["backend", "not-a-tag"],
 }
-
-
-def chat_response(content: str) -> httpx.Response:
-    return httpx.Response(
-        200,
-        json={
-            "id": f"chatcmpl-{uuid.uuid4().hex[:8]}",
-            "object": "chat.completion",
-            "created": 1_790_000_000,
-            "model": "gpt-4o-mini",
-            "choices": [
-                {
-                    "index": 0,
-                    "message": {"role": "assistant", "content": content},
-                    "finish_reason": "stop",
-                }
-            ],
-            "usage": {"prompt_tokens": 300, "completion_tokens": 40, "total_tokens": 340},
-        },
-    )
-
-
-@contextmanager
-def mocked_llm(*replies: str) -> Iterator[respx.Route]:
-    with respx.mock(assert_all_called=False) as router:
-        route = router.post(COMPLETIONS).mock(side_effect=[chat_response(r) for r in replies])
-        router.route().pass_through()
-        yield route
 
 
 @pytest.fixture
