@@ -259,36 +259,16 @@ def choose_latest_sprint(tickets: Sequence[ParsedTicket], sprint_starts: dict[st
 
 
 def scrub_nul(row: dict[str, Any]) -> None:
-    """Replace NUL characters with U+FFFD in a row's text and JSON, in place.
+    """Replace NUL characters with U+FFFD in a row's text columns, in place.
 
-    PostgreSQL cannot store NUL in `text` or `jsonb`; everything else of hostile text (HTML,
-    other control characters, RTL, emoji, any length) is stored verbatim. Done on every backend
-    so SQLite and PostgreSQL hold the same data.
+    PostgreSQL cannot store NUL in `text`; everything else of hostile text (HTML, other control
+    characters, RTL, emoji, any length) is stored verbatim. JSON columns (`raw`, `tags`, …) get
+    the same treatment from the engine's JSON serializer (`models.db.dumps_without_nul`). Done
+    on every backend so SQLite and PostgreSQL hold the same data.
     """
     for name, value in row.items():
-        if isinstance(value, str | dict | list) and _has_nul(value):
-            row[name] = _scrub_json(value)
-
-
-def _has_nul(value: Any) -> bool:
-    """Whether a NUL hides anywhere in a JSON-like value (cheap: no copies on the common path)."""
-    if isinstance(value, str):
-        return "\x00" in value
-    if isinstance(value, dict):
-        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
-    if isinstance(value, list):
-        return any(_has_nul(v) for v in value)
-    return False
-
-
-def _scrub_json(value: Any) -> Any:
-    if isinstance(value, str):
-        return value.replace("\x00", "\ufffd")
-    if isinstance(value, dict):
-        return {_scrub_json(k): _scrub_json(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_scrub_json(v) for v in value]
-    return value
+        if isinstance(value, str) and "\x00" in value:
+            row[name] = value.replace("\x00", "\ufffd")
 
 
 def _item_id(item: dict[str, Any]) -> str | None:
