@@ -16,6 +16,7 @@ from typing import Any
 
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
+from prefect.cache_policies import CacheKeyFnPolicy
 from prefect.context import TaskRunContext
 from prefect.runtime import flow_run
 
@@ -24,6 +25,7 @@ from models.db import session_scope
 from models.settings import get_settings
 from models.summaries import Summary
 from models.upsert import bulk_upsert
+from tasks.caching import shared_cache_options
 from tasks.summary.facts import daily_facts
 from tasks.summary.writer import (
     facts_hash,
@@ -58,7 +60,7 @@ def gather_facts(day: date) -> dict[str, Any]:
 
 @task(
     name="write-summary-with-llm",
-    cache_key_fn=_summary_cache_key,
+    cache_policy=CacheKeyFnPolicy(cache_key_fn=_summary_cache_key),
     cache_expiration=timedelta(days=7),
     persist_result=True,
 )
@@ -134,7 +136,8 @@ def daily_summary(day: date | None = None) -> dict[str, Any]:
         logger.warning("No LLM configured (CONDUCTOR_LLM_MODEL): using the template summary")
         outcome = write_with_template(facts, "no LLM configured")
     else:
-        state = write_llm_summary(facts, config, return_state=True)
+        write = write_llm_summary.with_options(**shared_cache_options(settings, _summary_cache_key))
+        state = write(facts, config, return_state=True)
         if state.is_completed():
             outcome = state.result()
             if state.name == "Cached":

@@ -13,6 +13,7 @@ from typing import Any
 
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
+from prefect.cache_policies import CacheKeyFnPolicy
 from sqlalchemy import func, select
 
 from flows.hooks import notify_failure
@@ -20,6 +21,7 @@ from models import Sprint, Ticket, TicketEvent
 from models.db import session_scope
 from models.settings import get_settings
 from models.sprints import find_sprint
+from tasks.caching import shared_cache_options
 from tasks.metrics.charts import burndown_png, burndown_svg
 from tasks.metrics.html_report import report_file_name, write_sprint_html
 from tasks.metrics.report import sprint_report
@@ -49,7 +51,10 @@ def data_fingerprint(today: date) -> str:
 
 
 @task(
-    retries=2, retry_delay_seconds=2, cache_key_fn=_cache_on_fingerprint, cache_expiration=CACHE_FOR
+    retries=2,
+    retry_delay_seconds=2,
+    cache_policy=CacheKeyFnPolicy(cache_key_fn=_cache_on_fingerprint),
+    cache_expiration=CACHE_FOR,
 )
 def record_sprint_snapshots(today: date, fingerprint: str) -> dict[str, Any]:
     """Upsert today's snapshots (and backfill missing days); returns rows written and which
@@ -62,7 +67,10 @@ def record_sprint_snapshots(today: date, fingerprint: str) -> dict[str, Any]:
 
 
 @task(
-    retries=2, retry_delay_seconds=2, cache_key_fn=_cache_on_fingerprint, cache_expiration=CACHE_FOR
+    retries=2,
+    retry_delay_seconds=2,
+    cache_policy=CacheKeyFnPolicy(cache_key_fn=_cache_on_fingerprint),
+    cache_expiration=CACHE_FOR,
 )
 def compute_sprint_report(sprint_id: str, today: date, fingerprint: str) -> dict:
     """`sprint_report` of one sprint (see tasks.metrics.report)."""
@@ -160,9 +168,11 @@ def sprint_rollup(today: date | None = None) -> dict[str, Any]:
     `{"sprints", "snapshots", "current", "report_path", "chart_path"}`.
     """
     logger = get_run_logger()
-    today = today or datetime.now(get_settings().tz).date()
+    settings = get_settings()
+    today = today or datetime.now(settings.tz).date()
+    cached = shared_cache_options(settings, _cache_on_fingerprint)
     fingerprint = data_fingerprint(today)
-    snapshots = record_sprint_snapshots(today, fingerprint)
+    snapshots = record_sprint_snapshots.with_options(**cached)(today, fingerprint)
     sprint_ids = list(
         dict.fromkeys(
             [*snapshots["sprint_ids"], snapshots["current_id"]]
@@ -170,7 +180,8 @@ def sprint_rollup(today: date | None = None) -> dict[str, Any]:
             else snapshots["sprint_ids"]
         )
     )
-    reports = {sid: compute_sprint_report(sid, today, fingerprint) for sid in sprint_ids}
+    report_on = compute_sprint_report.with_options(**cached)
+    reports = {sid: report_on(sid, today, fingerprint) for sid in sprint_ids}
     current = reports.get(snapshots["current_id"]) if snapshots["current_id"] else None
     paths: dict[str, str | None] = {"report_path": None, "chart_path": None}
     if current is not None:

@@ -66,6 +66,19 @@ def check_database(settings: Settings) -> Check:
     return Check("database", OK, f"{where} (schema {revision})")
 
 
+def redis_reachable(url: str, timeout_s: float = 1.0) -> bool:
+    """Whether Redis at `url` answers a ping in time (caches fall back to files when not)."""
+    import redis
+
+    client = redis.Redis.from_url(url, socket_connect_timeout=timeout_s, socket_timeout=timeout_s)
+    try:
+        return bool(client.ping())
+    except (redis.RedisError, OSError):
+        return False
+    finally:
+        client.close()
+
+
 def check_redis(settings: Settings) -> Check:
     if not settings.redis_url:
         return Check("redis", NOT_CONFIGURED, "caches and locks use local files")

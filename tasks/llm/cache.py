@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from models.settings import Settings
+from tasks.health import redis_reachable
 
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 
@@ -56,7 +57,7 @@ def configure_llm_cache(settings: Settings) -> str:
 
 def _choose_backend(settings: Settings) -> tuple[str, str]:
     if settings.redis_url:
-        if _redis_reachable(settings.redis_url):
+        if redis_reachable(settings.redis_url):
             return "redis", settings.redis_url
         if settings.redis_url not in _warned_unreachable:
             _warned_unreachable.add(settings.redis_url)
@@ -65,18 +66,6 @@ def _choose_backend(settings: Settings) -> tuple[str, str]:
                 settings.home / "llm-cache",
             )
     return "disk", str(settings.home / "llm-cache")
-
-
-def _redis_reachable(url: str) -> bool:
-    import redis
-
-    client = redis.Redis.from_url(url, socket_connect_timeout=1, socket_timeout=1)
-    try:
-        return bool(client.ping())
-    except (redis.RedisError, OSError):
-        return False
-    finally:
-        client.close()
 
 
 @cache
