@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from typing import Any, TypeVar
+
+from models.errors import ConductorError
 
 T = TypeVar("T")
 
@@ -19,5 +22,33 @@ def run_in_process(flow: Callable[..., T], /, **parameters: Any) -> T:
     """
     from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
 
-    with temporary_settings(updates={PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
-        return flow(**parameters)
+    quiet = _UserErrorsWithoutTracebacks()
+    handlers = _console_handlers()
+    for handler in handlers:
+        handler.addFilter(quiet)
+    try:
+        with temporary_settings(updates={PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
+            return flow(**parameters)
+    finally:
+        for handler in handlers:
+            handler.removeFilter(quiet)
+
+
+class _UserErrorsWithoutTracebacks(logging.Filter):
+    """On the terminal, a failure the user can fix (a `ConductorError`: wrong token, unshared
+    database, …) is one line; its traceback would bury the fix. The Prefect UI still gets it."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.exc_info and isinstance(record.exc_info[1], ConductorError):
+            record.exc_info = None
+            record.exc_text = None
+        return True
+
+
+def _console_handlers() -> list[logging.Handler]:
+    return [
+        handler
+        for name in ("", "prefect")
+        for handler in logging.getLogger(name).handlers
+        if isinstance(handler, logging.StreamHandler)
+    ]

@@ -19,11 +19,17 @@ from flows.sprint_rollup import sprint_rollup
 from flows.stakeholder_email import stakeholder_email
 from models.settings import get_settings
 from tasks.concurrency import exclusive
+from tasks.retries import retry_when
 
 PIPELINE_LOCK = "conductor-pipeline"
 
 
-@task(name="embed-tickets", retries=2, retry_delay_seconds=30)
+@task(
+    name="embed-tickets",
+    retries=2,
+    retry_delay_seconds=30,
+    retry_condition_fn=retry_when(lambda exc: getattr(exc, "transient", False)),
+)
 def embed_tickets() -> dict[str, Any]:
     """Embed tickets whose text changed, for semantic search (only with an embedding model)."""
     from models.db import session_scope
@@ -31,6 +37,19 @@ def embed_tickets() -> dict[str, Any]:
 
     with session_scope() as session:
         return embed(session, get_settings())
+
+
+def _embed_if_configured(logger: Any) -> dict[str, Any] | None:
+    """Semantic search is optional: a failing embedding model must not hold back the sprint
+    report, the summary or the stakeholder email, so its failure is logged and skipped."""
+    if not get_settings().embedding_model:
+        return None
+    state = embed_tickets(return_state=True)
+    if state.is_completed():
+        return state.result()
+    error = state.result(raise_on_failure=False)
+    logger.warning("embedding skipped: %s", error)
+    return {"error": str(error)}
 
 
 def _run_name() -> str:
@@ -53,7 +72,7 @@ def conductor_pipeline(
     logger = get_run_logger()
     with exclusive(PIPELINE_LOCK):
         ingest = notion_ingest(full_refresh=full_refresh)
-        embedded = embed_tickets() if get_settings().embedding_model else None
+        embedded = _embed_if_configured(logger)
         rollup = sprint_rollup(today=today)
         summary = daily_summary(day=today)
         email = stakeholder_email(audience=audience, today=today) if send_email else None

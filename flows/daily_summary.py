@@ -120,8 +120,6 @@ def publish_summary(day: date, text: str) -> str:
     name="daily_summary",
     flow_run_name=_run_name,
     log_prints=True,
-    retries=1,
-    retry_delay_seconds=120,
     timeout_seconds=1800,
     on_failure=[notify_failure],
 )

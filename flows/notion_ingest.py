@@ -18,6 +18,7 @@ from prefect.runtime import flow_run
 
 from flows.hooks import notify_failure
 from models.settings import get_settings
+from tasks.concurrency import exclusive
 from tasks.notion import sync
 from tasks.notion.client import NotionGateway
 from tasks.notion.ingest_tasks import (
@@ -28,6 +29,8 @@ from tasks.notion.ingest_tasks import (
     sync_source,
 )
 
+INGEST_LOCK = "conductor-ingest"
+
 
 def _run_name() -> str:
     suffix = "-full" if flow_run.parameters.get("full_refresh") else ""
@@ -37,8 +40,6 @@ def _run_name() -> str:
 @flow(
     name="notion_ingest",
     flow_run_name=_run_name,
-    retries=1,
-    retry_delay_seconds=60,
     timeout_seconds=3600,
     log_prints=True,
     on_failure=[notify_failure],
@@ -56,9 +57,14 @@ def notion_ingest(full_refresh: bool = False, rollup_after: bool = False) -> dic
         settings.notion_rate_limit_rps
     )
     stats = sync.IngestStats()
-    with NotionGateway.from_settings(
-        settings, before_request=shared_rate_limit_hook if shared else None
-    ) as gateway:
+    # One sync at a time: two overlapping runs would diff the same pages against the same
+    # stored state and record their changes twice.
+    with (
+        exclusive(INGEST_LOCK),
+        NotionGateway.from_settings(
+            settings, before_request=shared_rate_limit_hook if shared else None
+        ) as gateway,
+    ):
         people = sync_people(gateway)
         sprints_plan = plan_source(gateway, settings, sync.SPRINTS, full_refresh=full_refresh)
         stats.add(sync_source(gateway, sprints_plan, settings))

@@ -26,6 +26,7 @@ from tasks.metrics.charts import burndown_png, burndown_svg
 from tasks.metrics.html_report import report_file_name, write_sprint_html
 from tasks.metrics.report import sprint_report
 from tasks.metrics.snapshots import record_snapshots, sprints_to_snapshot
+from tasks.retries import retry_on_database_hiccup
 
 CACHE_FOR = timedelta(hours=12)
 
@@ -35,7 +36,7 @@ def _cache_on_fingerprint(_context: Any, parameters: dict[str, Any]) -> str:
     return f"{parameters['fingerprint']}-{parameters.get('sprint_id', 'all')}"
 
 
-@task(retries=2, retry_delay_seconds=2)
+@task(retries=2, retry_delay_seconds=2, retry_condition_fn=retry_on_database_hiccup)
 def data_fingerprint(today: date) -> str:
     """A hash of what the numbers depend on: row counts and latest changes, `today`, the
     database and the metric settings. One aggregate query per table."""
@@ -53,6 +54,7 @@ def data_fingerprint(today: date) -> str:
 @task(
     retries=2,
     retry_delay_seconds=2,
+    retry_condition_fn=retry_on_database_hiccup,
     cache_policy=CacheKeyFnPolicy(cache_key_fn=_cache_on_fingerprint),
     cache_expiration=CACHE_FOR,
 )
@@ -69,6 +71,7 @@ def record_sprint_snapshots(today: date, fingerprint: str) -> dict[str, Any]:
 @task(
     retries=2,
     retry_delay_seconds=2,
+    retry_condition_fn=retry_on_database_hiccup,
     cache_policy=CacheKeyFnPolicy(cache_key_fn=_cache_on_fingerprint),
     cache_expiration=CACHE_FOR,
 )
@@ -80,7 +83,7 @@ def compute_sprint_report(sprint_id: str, today: date, fingerprint: str) -> dict
         return sprint_report(session, sprint, today, get_settings())
 
 
-@task(retries=1)
+@task(retries=1, retry_condition_fn=retry_on_database_hiccup)
 def publish_sprint_report(report: dict) -> dict[str, str]:
     """Write the burndown PNG/SVG and the HTML report, and create the Prefect artifacts."""
     output_dir = get_settings().output_dir
@@ -156,8 +159,6 @@ def _run_name() -> str:
     name="sprint_rollup",
     flow_run_name=_run_name,
     log_prints=False,
-    retries=1,
-    retry_delay_seconds=60,
     timeout_seconds=1800,
     on_failure=[notify_failure],
 )

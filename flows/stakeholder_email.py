@@ -30,8 +30,6 @@ from tasks.email.render import check_audience, collect_update_inputs, render_upd
     name="stakeholder_email",
     flow_run_name="email-{audience}",
     log_prints=False,
-    retries=1,
-    retry_delay_seconds=120,
     timeout_seconds=900,
     on_failure=[notify_failure],
 )

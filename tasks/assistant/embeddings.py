@@ -25,6 +25,7 @@ from models import LlmCall, Ticket, TicketEmbedding
 from models.base import utcnow
 from models.errors import ConductorError
 from models.settings import Settings
+from tasks.llm.gateway import classify_llm_error
 
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 
@@ -37,7 +38,14 @@ DESCRIPTION_CHARS = 4_000
 
 
 class EmbeddingError(ConductorError):
-    """The embedding model is not configured or did not answer; the message names the fix."""
+    """The embedding model is not configured or did not answer; the message names the fix.
+
+    `transient` says whether trying again later can help (rate limit, 5xx, timeout).
+    """
+
+    def __init__(self, message: str, *, transient: bool = False) -> None:
+        super().__init__(message)
+        self.transient = transient
 
 
 @dataclass(frozen=True)
@@ -103,7 +111,8 @@ def embed_texts(texts: Sequence[str], settings: Settings) -> EmbeddingBatch:
             reason = reason.replace(secret, "**********")
         raise EmbeddingError(
             f"embedding model {model} failed ({type(exc).__name__}: {reason}): check "
-            "CONDUCTOR_EMBEDDING_MODEL and CONDUCTOR_LLM_API_BASE/CONDUCTOR_LLM_API_KEY"
+            "CONDUCTOR_EMBEDDING_MODEL and CONDUCTOR_LLM_API_BASE/CONDUCTOR_LLM_API_KEY",
+            transient=classify_llm_error(exc) == "transient",
         ) from None
     items = sorted(response.data, key=lambda item: _field(item, "index") or 0)
     vectors = [[float(x) for x in _field(item, "embedding")] for item in items]

@@ -101,7 +101,7 @@ def complete(
             try:
                 response = _call_litellm(model, messages, settings, response_format, temperature)
             except Exception as exc:
-                kind = _classify(exc)
+                kind = classify_llm_error(exc)
                 if kind == "bug":
                     raise
                 error = _redact(f"{type(exc).__name__}: {_first_line(exc)}", secret)
@@ -174,7 +174,7 @@ def _call_litellm(
     return litellm.completion(**kwargs)
 
 
-def _classify(exc: Exception) -> str:
+def classify_llm_error(exc: Exception) -> str:
     """`auth`, `transient` (worth retrying), `permanent` (try the next model) or `bug`."""
     import litellm
 

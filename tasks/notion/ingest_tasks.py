@@ -11,9 +11,8 @@ import logging
 from collections.abc import Sequence
 from typing import Any
 
-from prefect import Task, task
+from prefect import task
 from prefect.cache_policies import NO_CACHE
-from prefect.client.schemas.objects import State, TaskRun
 from sqlalchemy.exc import OperationalError
 
 from models.db import session_scope
@@ -21,6 +20,7 @@ from models.settings import Settings
 from tasks.concurrency import ensure_limit
 from tasks.notion import sync
 from tasks.notion.client import NotionGateway, NotionUnavailableError
+from tasks.retries import retry_on
 
 log = logging.getLogger(__name__)
 
@@ -28,14 +28,7 @@ log = logging.getLogger(__name__)
 NOTION_RATE_LIMIT = "notion-api"
 
 
-def _is_transient(_task: Task[..., Any], _run: TaskRun, state: State[Any]) -> bool:
-    try:
-        state.result()
-    except (NotionUnavailableError, OperationalError):
-        return True
-    except Exception:  # everything else (bad token, malformed schema, bugs) must not be retried
-        return False
-    return False
+_is_transient = retry_on(NotionUnavailableError, OperationalError)
 
 
 @task(cache_policy=NO_CACHE, task_run_name="sync-people")
