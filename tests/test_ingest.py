@@ -132,7 +132,7 @@ def test_incremental_sync_picks_up_exactly_the_edits_and_new_pages(
     assert stored(db_url) == expected(sandbox)
     with Session(get_engine(db_url)) as session:
         observed = session.exec(
-            select(TicketEvent).where(TicketEvent.derived == False)  # noqa: E712
+            select(TicketEvent).where(TicketEvent.derived.is_(False))  # type: ignore[attr-defined]
         ).all()
     changes = {(e.ticket_id, e.field, e.old_value, e.new_value) for e in observed}
     assert changes == {
@@ -241,3 +241,59 @@ def test_integration_without_user_access_still_yields_people_from_properties(db_
     assigned = {a for page in server.workspace.tickets() for a in page.values.get("Assignee") or ()}
     assert {p.id for p in people} >= assigned
     assert all(p.source == "property" for p in people)
+
+
+def test_unreadable_property_keeps_the_stored_value_and_writes_no_history(
+    sandbox: Sandbox, db_url: str
+) -> None:
+    from tasks.notion.sync import TICKETS, plan_source, write_batch
+
+    settings = settings_for(sandbox, db_url)
+    sync(settings)
+    page = next(p for p in sandbox.workspace.tickets() if p.values.get("Points"))
+    with (
+        NotionGateway.from_settings(settings, rps=None) as gateway,
+        Session(get_engine(db_url)) as session,
+    ):
+        plan = plan_source(session, gateway, settings, TICKETS, full_refresh=False)
+        fetched = gateway.retrieve_page(page.id)
+        fetched["properties"]["Points"]["number"] = "thirteen"  # a formula turned text, say
+        fetched["last_edited_time"] = "2099-01-01T00:00:00.000Z"
+        result = write_batch(session, plan, [fetched], settings, gateway)
+        stored = session.get(Ticket, page.id)
+        events = session.exec(
+            select(TicketEvent).where(
+                TicketEvent.ticket_id == page.id,
+                TicketEvent.derived.is_(False),  # type: ignore[attr-defined]
+            )
+        ).all()
+    assert result.quarantined == 1
+    assert stored is not None and stored.points == float(page.values["Points"])
+    assert [e["property"] for e in stored.parse_errors] == ["Points"]
+    assert events == []
+
+
+def test_a_page_that_is_not_a_page_is_quarantined_and_the_cursor_moves_on(
+    sandbox: Sandbox, db_url: str
+) -> None:
+    from tasks.notion.sync import TICKETS, plan_source, write_batch
+
+    settings = settings_for(sandbox, db_url)
+    sync(settings)
+    page = sandbox.workspace.tickets()[0]
+    with (
+        NotionGateway.from_settings(settings, rps=None) as gateway,
+        Session(get_engine(db_url)) as session,
+    ):
+        plan = plan_source(session, gateway, settings, TICKETS, full_refresh=False)
+        good = gateway.retrieve_page(page.id)
+        good["last_edited_time"] = "2099-01-01T00:00:00.000Z"
+        broken = {
+            "object": "page",
+            "id": "not-an-id",
+            "last_edited_time": "2099-01-01T00:00:00.000Z",
+        }
+        result = write_batch(session, plan, [broken, good], settings, gateway)
+        state = session.get(SyncState, plan.data_source_id)
+    assert (result.fetched, result.quarantined) == (2, 1)
+    assert state is not None and state.cursor is not None and state.cursor.year == 2099

@@ -19,7 +19,7 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta, tzinfo
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import select, update
 from sqlmodel import Session
@@ -32,6 +32,7 @@ from models.sprints import Sprint, upsert_sprints
 from models.tickets import TODO, mark_tickets_removed, upsert_tickets
 from tasks.notion.client import NotionGateway
 from tasks.notion.mapping import (
+    MalformedPageError,
     ParsedTicket,
     SprintMapping,
     TicketMapping,
@@ -45,6 +46,7 @@ from tasks.notion.mapping import (
 log = logging.getLogger(__name__)
 
 TICKETS, SPRINTS = "tickets", "sprints"
+T = TypeVar("T")
 
 
 @dataclass
@@ -223,13 +225,14 @@ def parse_ticket_pages(
     tz: tzinfo | None = None,
 ) -> list[ParsedTicket]:
     """Parse a page of results; relation/people properties cut at 25 items are fetched whole."""
-    parsed = [ticket_row(page, mapping, data_source_id, tz) for page in pages]
+    parsed = readable_pages(pages, lambda page: ticket_row(page, mapping, data_source_id, tz))
     for ticket in parsed:
         scrub_nul(ticket.row)
     if gateway is not None:
-        for ticket, page in zip(parsed, pages, strict=True):
+        for ticket in parsed:
             for name in list(ticket.relation_overflow):
-                items = gateway.property_items(page["id"], page["properties"][name]["id"])
+                prop_id = ticket.row["raw"][name]["id"]
+                items = gateway.property_items(ticket.row["id"], prop_id)
                 apply_full_relation(
                     ticket, name, [_item_id(item) for item in items if _item_id(item)]
                 )
@@ -256,6 +259,22 @@ def choose_latest_sprint(tickets: Sequence[ParsedTicket], sprint_starts: dict[st
         )
         if ordered[0] != ticket.row.get("sprint_id"):
             apply_full_relation(ticket, name, ordered)
+
+
+def readable_pages(pages: Sequence[dict[str, Any]], parse: Callable[[Any], T]) -> list[T]:
+    """Parse each page, leaving out (and logging) any that is not a usable page object at all.
+
+    A malformed property only lands in `parse_errors`; a page with no id or no properties
+    cannot be stored, and must not stop the sync — the cursor has to move past it. The caller
+    counts the difference as quarantined.
+    """
+    parsed = []
+    for page in pages:
+        try:
+            parsed.append(parse(page))
+        except MalformedPageError as exc:
+            log.warning("quarantined an unreadable page (%s)", exc)
+    return parsed
 
 
 def scrub_nul(row: dict[str, Any]) -> None:
@@ -458,18 +477,47 @@ def _person_row(person: Any) -> dict[str, Any]:
     }
 
 
+#: Our mapped fields and the Ticket columns each one fills (assignees live in TicketAssignee).
+FIELD_COLUMNS: dict[str, tuple[str, ...]] = {
+    "title": ("title",),
+    "description": ("description",),
+    "status": ("status", "status_category"),
+    "points": ("points",),
+    "sprint": ("sprint_id",),
+    "priority": ("priority",),
+    "tags": ("tags",),
+    "due": ("due_start", "due_end"),
+    "key": ("key",),
+    "assignees": (),
+}
+
+
+def keep_stored_values_of_unreadable_properties(ticket: ParsedTicket, old: dict[str, Any]) -> None:
+    """A property that failed to parse keeps the value we already have.
+
+    Otherwise one schema change in Notion (Points turned into a text formula, say) would blank
+    every ticket's points and write a points→None event for each, rewriting sprint history.
+    The failure stays recorded in `parse_errors`.
+    """
+    unreadable = {error.get("property") for error in ticket.row.get("parse_errors") or ()}
+    for field_name, columns in FIELD_COLUMNS.items():
+        if getattr(ticket.mapping, field_name, None) not in unreadable:
+            continue
+        for column in columns:
+            ticket.row[column] = old[column]
+        if field_name == "assignees":
+            ticket.assignee_ids = list(old["assignees"])
+
+
 def _stored_state(session: Session, ids: Sequence[str]) -> dict[str, dict[str, Any]]:
-    """What is stored for these tickets: the fields events are diffed on."""
+    """What is stored for these tickets: every mapped column and the assignees."""
     table = Ticket.__table__  # type: ignore[attr-defined]
     rows = session.execute(
         select(
             table.c.id,
             table.c.content_hash,
-            table.c.status,
-            table.c.status_category,
-            table.c.points,
-            table.c.sprint_id,
             table.c.removed_at,
+            *(table.c[name] for columns in FIELD_COLUMNS.values() for name in columns),
         ).where(table.c.id.in_(ids))
     ).all()
     stored = {r.id: {**r._asdict(), "assignees": []} for r in rows}
@@ -501,6 +549,8 @@ def write_ticket_batch(
         if row.get("parse_errors"):
             result.quarantined += 1
         old = stored.get(row["id"])
+        if old is not None and row.get("parse_errors"):
+            keep_stored_values_of_unreadable_properties(ticket, old)
         if old is None:
             result.created += 1
             events.extend(_first_seen_events(row, ticket.assignee_ids, now))
@@ -557,10 +607,13 @@ def write_sprint_batch(
     now: datetime,
 ) -> BatchResult:
     """Upsert one page of sprint pages (sprints carry no history of their own)."""
-    parsed = [sprint_row(page, mapping, data_source_id, settings.tz) for page in pages]
+    parsed = readable_pages(
+        pages, lambda page: sprint_row(page, mapping, data_source_id, settings.tz)
+    )
+    unreadable = len(pages) - len(parsed)
     for sprint in parsed:
         scrub_nul(sprint.row)
-    result = BatchResult(fetched=len(parsed))
+    result = BatchResult(fetched=len(pages))
     live = [p.row for p in parsed if not p.removed]
     table = Sprint.__table__  # type: ignore[attr-defined]
     known: dict[str, datetime | None] = {}
@@ -576,7 +629,7 @@ def write_sprint_batch(
             result.updated += 1
         else:
             result.unchanged += 1
-    result.quarantined = sum(1 for r in live if r.get("parse_errors"))
+    result.quarantined = unreadable + sum(1 for r in live if r.get("parse_errors"))
     upsert_sprints(session, live)
     result.seen_ids = [r["id"] for r in live]
     for p in parsed:
@@ -660,6 +713,8 @@ def write_batch(
         }
         choose_latest_sprint(parsed, starts)
         result = write_ticket_batch(session, parsed, now)
+        result.fetched += len(pages) - len(parsed)
+        result.quarantined += len(pages) - len(parsed)
     else:
         assert isinstance(plan.mapping, SprintMapping)
         result = write_sprint_batch(
