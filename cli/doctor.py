@@ -8,15 +8,19 @@ from rich.table import Table
 
 from cli.app import app
 from cli.output import console, print_json
-from models.settings import Settings, get_settings
+from models.settings import URL_FIELDS, Settings, get_settings, redact_url
 from tasks.health import ERROR, OK, run_checks
 
 _STATE_STYLE = {OK: "[green]ok[/]", ERROR: "[red]error[/]"}
 
 
 def masked_config(settings: Settings) -> dict:
-    """Settings as JSON with every secret shown as `**********` (never its value)."""
-    return {f"CONDUCTOR_{k.upper()}": v for k, v in settings.model_dump(mode="json").items()}
+    """Settings as JSON with every secret shown as `**********` and passwords inside connection
+    URLs masked (never their values)."""
+    return {
+        f"CONDUCTOR_{k.upper()}": redact_url(v) if k in URL_FIELDS else v
+        for k, v in settings.model_dump(mode="json").items()
+    }
 
 
 @app.command()

@@ -82,6 +82,9 @@ def _comma_list(value: Any) -> list[str]:
 
 CommaList = Annotated[list[str], NoDecode]
 
+#: Settings holding connection URLs that may embed a password.
+URL_FIELDS = frozenset({"database_url", "redis_url"})
+
 
 class Settings(BaseSettings):
     """Effective configuration. Construct through `get_settings()` so errors become `ConfigError`."""
@@ -198,6 +201,11 @@ class Settings(BaseSettings):
             self.database_url = f"sqlite:///{(self.home / 'conductor.db').as_posix()}"
         return self
 
+    def __repr_args__(self) -> Any:
+        """`repr()` masks passwords inside connection URLs too (SecretStr covers the rest)."""
+        for name, value in super().__repr_args__():
+            yield name, redact_url(value) if name in URL_FIELDS else value
+
     @property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
@@ -217,6 +225,16 @@ class Settings(BaseSettings):
     @property
     def outbox_dir(self) -> Path:
         return self.output_dir / "outbox"
+
+
+def redact_url(url: str | None) -> str | None:
+    """A connection URL with its password masked (`postgresql://me:***@db/x`), for display."""
+    if not url:
+        return url
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return re.sub(r"(://[^:/@]*:)[^@]*@", r"\1***@", url)
 
 
 def _env_name(loc: tuple[Any, ...]) -> str:

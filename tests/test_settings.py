@@ -115,6 +115,8 @@ def test_secrets_never_appear_in_repr_logs_or_doctor_config(
         "CONDUCTOR_LLM_API_KEY": "sk-supersecret-key-2",
         "CONDUCTOR_SMTP_PASSWORD": "hunter2-supersecret-3",
         "CONDUCTOR_API_TOKEN": "api-supersecret-4",
+        "CONDUCTOR_DATABASE_URL": "postgresql+psycopg://bob:db-supersecret-5@db/conductor",
+        "CONDUCTOR_REDIS_URL": "redis://:redis-supersecret-6@cache:6379/0",
     }
     for name, value in secrets.items():
         monkeypatch.setenv(name, value)
@@ -122,9 +124,17 @@ def test_secrets_never_appear_in_repr_logs_or_doctor_config(
     with caplog.at_level(logging.DEBUG):
         logging.getLogger("conductor.test").info("settings: %s", settings)
     rendered = [repr(settings), str(settings), caplog.text, json.dumps(masked_config(settings))]
+    # The secrets themselves, and the passwords inside the two connection URLs.
+    markers = [v for k, v in secrets.items() if not k.endswith("_URL")]
+    markers += ["db-supersecret-5", "redis-supersecret-6"]
     for text in rendered:
-        for value in secrets.values():
-            assert value not in text
+        for marker in markers:
+            assert marker not in text, f"{marker} leaked"
     assert masked_config(settings)["CONDUCTOR_NOTION_TOKEN"] == "**********"
+    assert (
+        masked_config(settings)["CONDUCTOR_DATABASE_URL"]
+        == "postgresql+psycopg://bob:***@db/conductor"
+    )
+    assert masked_config(settings)["CONDUCTOR_REDIS_URL"] == "redis://:***@cache:6379/0"
     assert settings.notion_token is not None
     assert settings.notion_token.get_secret_value() == secrets["CONDUCTOR_NOTION_TOKEN"]
