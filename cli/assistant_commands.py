@@ -15,7 +15,7 @@ from sqlmodel import Session
 from cli.app import app
 from cli.output import console, err_console, print_json
 from models.db import get_engine
-from models.settings import get_settings
+from models.settings import ConfigError, get_settings
 
 task_app = typer.Typer(help="Create tickets from plain language.", no_args_is_help=True)
 app.add_typer(task_app, name="task")
@@ -80,10 +80,14 @@ def ask(
 def task_create(
     text: str = typer.Argument(..., help='e.g. "Fix login timeout, 3 points, Dana, this sprint"'),
     yes: bool = typer.Option(False, "--yes", "-y", help="Create without asking to confirm."),
-    as_json: bool = typer.Option(False, "--json", help="Print JSON only (implies --yes)."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON only (needs --yes)."),
 ) -> None:
     """Turn a sentence into a ticket, confirm it, create it in Notion and ingest it."""
     from tasks.assistant.task_intake import prepare_ticket, submit_ticket
+
+    if as_json and not yes:
+        # JSON mode has no prompt; creating from model output must never be implicit.
+        raise ConfigError("--json cannot ask for confirmation: add --yes to create without it")
 
     settings = get_settings()
     with Session(get_engine(), expire_on_commit=False) as session:
@@ -91,7 +95,7 @@ def task_create(
             proposal = prepare_ticket(session, settings, text)
         if not as_json:
             _show_proposal(proposal.preview())
-        if not (yes or as_json) and not typer.confirm("Create this ticket in Notion?"):
+        if not yes and not typer.confirm("Create this ticket in Notion?"):
             err_console.print("Nothing created.")
             raise typer.Exit(1)
         with err_console.status("Creating the page in Notion and ingesting it…"):

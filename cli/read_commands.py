@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 import typer
 from rich.markup import escape
 from rich.table import Table
@@ -11,54 +9,9 @@ from sqlmodel import Session, select
 
 from cli.app import app
 from cli.output import console, print_json
-from models import Person, Ticket, TicketAssignee
+from models import Person
 from models.db import get_engine
-from models.settings import get_settings
-from models.sprints import find_sprint
-
-
-def _today() -> datetime:
-    return datetime.now(get_settings().tz)
-
-
-def ticket_json(ticket: Ticket, assignee_ids: list[str]) -> dict:
-    """A ticket as DESIGN §3 `tickets --json` shapes it."""
-    return {
-        "id": ticket.id,
-        "key": ticket.key,
-        "title": ticket.title,
-        "status": ticket.status,
-        "status_category": ticket.status_category,
-        "points": ticket.points,
-        "assignee_ids": assignee_ids,
-        "sprint_id": ticket.sprint_id,
-        "priority": ticket.priority,
-        "tags": ticket.tags,
-        "url": ticket.url,
-        "last_edited_time": ticket.last_edited_time,
-    }
-
-
-def load_tickets(
-    session: Session, sprint: str | None = None, status: str | None = None
-) -> list[dict]:
-    """Live (not removed) tickets as JSON dicts, optionally for one sprint and/or status."""
-    query = select(Ticket).where(Ticket.removed_at.is_(None))  # type: ignore[union-attr]
-    if sprint:
-        found = find_sprint(session, sprint, _today().date())
-        if found is None:
-            return []
-        query = query.where(Ticket.sprint_id == found.id)
-    if status:
-        query = query.where(Ticket.status == status)
-    tickets = session.exec(query.order_by(Ticket.key, Ticket.id)).all()
-    links: dict[str, list[str]] = {}
-    rows = session.exec(
-        select(TicketAssignee).order_by(TicketAssignee.ticket_id, TicketAssignee.position)
-    ).all()
-    for link in rows:
-        links.setdefault(link.ticket_id, []).append(link.person_id)
-    return [ticket_json(t, links.get(t.id, [])) for t in tickets]
+from models.queries import load_tickets
 
 
 @app.command()

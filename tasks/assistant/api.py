@@ -26,6 +26,7 @@ from sqlmodel import Session, select
 from models import Person, Summary, TicketAssignee
 from models.db import get_engine
 from models.errors import ConductorError
+from models.queries import load_tickets
 from models.settings import ConfigError, Settings
 from models.sprints import SprintNotFoundError, find_sprint
 from tasks.assistant import chat
@@ -171,8 +172,6 @@ def create_app(settings: Settings, *, require_auth: bool = True) -> FastAPI:
         ] = None,
     ) -> list[dict[str, Any]]:
         """Stored tickets (DESIGN §3 `tickets --json` shape), optionally filtered."""
-        from cli.read_commands import load_tickets
-
         rows = load_tickets(session, sprint, status_)
         if assignee:
             wanted = _people_matching(session, assignee)
