@@ -19,6 +19,7 @@ from cli.flow_runs import run_in_process
 from cli.ingest_commands import require_notion
 from cli.output import console, err_console, print_json
 from models.settings import ConfigError, Settings, get_settings
+from tasks.health import prefect_api_url
 
 DEMO_STAKEHOLDERS = "stakeholders@example.com"
 UI_URL = "http://127.0.0.1:4200"
@@ -114,7 +115,7 @@ def _print_story(lines: list[str], *, demo: bool) -> None:
         console.print(
             "Explore the data:  [bold]uv run conductor sprint[/]  ·  [bold]uv run conductor tickets --sprint current[/]"
         )
-    ui = os.environ.get("PREFECT_API_URL")
+    ui = prefect_api_url()
     if ui:
         console.print(f"These runs are in the Prefect UI at {ui.removesuffix('/api')}.")
     else:
@@ -179,7 +180,8 @@ def run(
 @app.command()
 def serve() -> None:
     """Serve every flow as a scheduled deployment to the Prefect server at PREFECT_API_URL."""
-    if not os.environ.get("PREFECT_API_URL"):
+    api_url = prefect_api_url()
+    if not api_url:
         raise ConfigError(
             f"set PREFECT_API_URL (start a server with `conductor server`, then "
             f"export PREFECT_API_URL={UI_URL}/api)"
@@ -192,9 +194,7 @@ def serve() -> None:
     for spec in SPECS:
         when = f"cron {spec.cron} ({settings.timezone})" if spec.cron else "on demand"
         console.print(f"  {spec.name:<20} {when}")
-    console.print(
-        f"Serving {len(SPECS)} deployments to {os.environ['PREFECT_API_URL']} — Ctrl-C stops."
-    )
+    console.print(f"Serving {len(SPECS)} deployments to {api_url} — Ctrl-C stops.")
     with suppress(KeyboardInterrupt):
         prefect_serve(*build_deployments(settings.timezone), print_starting_message=False)
     console.print("Stopped serving; schedules are paused until the next `conductor serve`.")
@@ -206,12 +206,23 @@ def server(
         "127.0.0.1", help="Interface to bind (keep it local unless you add auth)."
     ),
     port: int = typer.Option(4200, help="Port of the API and UI."),
+    public_url: str | None = typer.Option(
+        None,
+        "--public-url",
+        help="URL browsers and workers use to reach this server (needed with --host 0.0.0.0), "
+        "e.g. http://prefect.internal:4200.",
+    ),
 ) -> None:
     """Start a local Prefect server (UI and API) with Conductor's settings."""
+    if host in ("0.0.0.0", "::") and not public_url:
+        raise ConfigError(
+            f"--host {host} needs --public-url (the address browsers and workers use, "
+            f"e.g. http://$(hostname -f):{port})"
+        )
+    url = (public_url or f"http://{host}:{port}").rstrip("/")
     env = os.environ.copy()
     env["PREFECT_SERVER_ANALYTICS_ENABLED"] = "false"
-    env["PREFECT_UI_API_URL"] = f"http://{host}:{port}/api"
-    url = f"http://{host}:{port}"
+    env["PREFECT_UI_API_URL"] = f"{url}/api"
     console.print(f"Prefect UI and API on {url} (state in {env['PREFECT_HOME']}).")
     console.print(
         f"Next, in another terminal:  [bold]export PREFECT_API_URL={url}/api && uv run conductor serve[/]"

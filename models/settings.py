@@ -271,7 +271,10 @@ def apply_process_defaults() -> None:
     - LiteLLM uses its bundled cost map instead of downloading one on every import.
     Values the user set explicitly are kept.
     """
-    home = Path(os.environ.get("CONDUCTOR_HOME", ".conductor")).resolve()
+    try:
+        home = load_settings().home.resolve()  # honours CONDUCTOR_HOME from `.env` too
+    except ConfigError:  # reported properly when the command reads its settings
+        home = Path(os.environ.get("CONDUCTOR_HOME", ".conductor")).resolve()
     defaults = {
         "PREFECT_HOME": str(home / "prefect"),
         "PREFECT_SERVER_ANALYTICS_ENABLED": "false",

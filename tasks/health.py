@@ -253,15 +253,22 @@ def check_smtp(settings: Settings) -> Check:
     return Check("smtp", OK, where)
 
 
-def check_prefect(settings: Settings) -> Check:
+def prefect_api_url() -> str | None:
+    """The Prefect API flows report to, as Prefect itself resolves it (environment, `.env`,
+    profile); None means runs use a temporary local API."""
     api_url = os.environ.get("PREFECT_API_URL")
-    if not api_url:
-        try:
-            from prefect.settings import PREFECT_API_URL
+    if api_url:
+        return api_url
+    try:
+        from prefect.settings import PREFECT_API_URL
 
-            api_url = PREFECT_API_URL.value()
-        except Exception:  # Prefect settings unreadable: treat as unset
-            api_url = None
+        return PREFECT_API_URL.value() or None
+    except Exception:  # Prefect settings unreadable: treat as unset
+        return None
+
+
+def check_prefect(settings: Settings) -> Check:
+    api_url = prefect_api_url()
     if not api_url:
         return Check(
             "prefect",
