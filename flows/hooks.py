@@ -19,10 +19,16 @@ def failure_line(flow_name: str, run_name: str, message: str | None) -> str:
 
 def notify_failure(flow: Any, flow_run: Any, state: Any) -> None:
     """`on_failure` hook of every flow: log one clear line; mail `CONDUCTOR_ALERT_EMAIL` when
-    SMTP is configured. Never raises: an alert that fails must not mask the original failure."""
+    SMTP is configured. Never raises: an alert that fails must not mask the original failure.
+
+    Only a top-level run mails: a failing subflow fails its pipeline too, and one incident
+    should be one email (the pipeline's line names the failed step).
+    """
     line = failure_line(flow.name, flow_run.name, state.message)
     log.error(line)
     settings = get_settings()
+    if getattr(flow_run, "parent_task_run_id", None) is not None:
+        return
     if not (settings.smtp_configured and settings.alert_email):
         return
     from tasks.email.delivery import send_smtp

@@ -715,3 +715,18 @@ def test_email_command_preview_renders_without_sending(
     assert Path(payload["path"]).parent == get_settings().output_dir / "preview"
     assert "Team update" in Path(payload["paths"]["html"]).read_text()
     assert not outbox_mode.exists() or not list(outbox_mode.glob("*.eml"))
+
+
+def test_summary_markdown_renders_as_html_without_markup_or_links_of_its_own() -> None:
+    from tasks.email.render import summary_html
+
+    html = str(
+        summary_html(
+            "# Daily summary\n\n- **ENG-12** shipped\n- <script>alert(1)</script>\n\n"
+            "See [the docs](https://evil.example/login) or https://evil.example/x"
+        )
+    )
+    assert "<h1>Daily summary</h1>" in html
+    assert "<li><strong>ENG-12</strong> shipped</li>" in html
+    assert "<script>" not in html and "&lt;script&gt;" in html
+    assert "href" not in html

@@ -11,10 +11,12 @@ logged, put in an exception message, passed as a task parameter or stored.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import logging
 import os
 import smtplib
+import socket
 import ssl
 import tempfile
 import time
@@ -57,6 +59,11 @@ class DeliveryError(ConductorError):
         self.transient = transient
 
 
+_NETWORK_ERRNOS = frozenset(
+    {errno.ENETUNREACH, errno.EHOSTUNREACH, errno.ENETDOWN, errno.EHOSTDOWN, errno.ETIMEDOUT}
+)
+
+
 def is_transient_smtp_failure(exc: BaseException) -> bool:
     """Connection errors, disconnects and 4xx replies are worth retrying; the rest is not."""
     if isinstance(exc, smtplib.SMTPRecipientsRefused):
@@ -65,8 +72,11 @@ def is_transient_smtp_failure(exc: BaseException) -> bool:
         return 400 <= exc.smtp_code < 500
     if isinstance(exc, smtplib.SMTPServerDisconnected):
         return True
-    # SMTPException subclasses OSError: only socket-level errors (refused, timeout) are transient.
-    return isinstance(exc, OSError) and not isinstance(exc, smtplib.SMTPException)
+    # Only network trouble is transient; SMTPException and file errors (a full disk or a
+    # read-only outbox folder) are OSErrors too, and retrying them only delays the fix.
+    return isinstance(exc, ConnectionError | TimeoutError | socket.gaierror) or (
+        isinstance(exc, OSError) and exc.errno in _NETWORK_ERRNOS
+    )
 
 
 class NoRecipientsError(ConfigError):

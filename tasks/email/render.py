@@ -25,6 +25,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from markupsafe import Markup
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 from sqlmodel import Session, select
@@ -105,6 +106,17 @@ def one_line(value: Any, limit: int = 160) -> str:
     text = _CONTROL.sub(" ", "" if value is None else str(value))
     text = _SPACES.sub(" ", text).strip()
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def summary_html(markdown_text: str) -> Markup:
+    """The summary's Markdown (headings, lists, emphasis) as HTML that cannot carry markup or
+    links of its own: raw HTML is escaped, link/image/autolink syntax stays literal text, and
+    control characters other than line breaks are dropped first."""
+    from markdown_it import MarkdownIt
+
+    renderer = MarkdownIt("commonmark", {"html": False}).disable(["link", "image", "autolink"])
+    cleaned = "\n".join(_CONTROL.sub(" ", line) for line in markdown_text.splitlines())
+    return Markup(renderer.render(cleaned))
 
 
 def without_links(text: str) -> str:
@@ -294,13 +306,15 @@ def build_context(inputs: UpdateInputs, audience: str) -> dict[str, Any]:
         risks.append(f"scope grew by {_points(added - removed)} points since the sprint started")
     summary = None
     if inputs.summary and (inputs.summary.get("text") or "").strip():
+        text = without_links(str(inputs.summary["text"]))
         paragraphs = [
-            one_line(without_links(p), 2000)
-            for p in str(inputs.summary["text"]).split("\n\n")
+            [one_line(line, 2000) for line in p.splitlines() if line.strip()]
+            for p in text.split("\n\n")
             if p.strip()
         ]
         summary = {
             "paragraphs": paragraphs,
+            "html": summary_html(text),
             "day": inputs.summary.get("day"),
             "generated_by": one_line(inputs.summary.get("generated_by") or "", 80),
         }

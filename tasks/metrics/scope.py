@@ -233,9 +233,15 @@ def ticket_states(
         states,
         case((in_scope, 1), else_=0).label("in_scope"),
         case((and_(in_scope, states.c.category == COMPLETE), 1), else_=0).label("is_complete"),
-        case((and_(in_scope, states.c.status.in_(list(blocked_statuses))), 1), else_=0).label(
-            "is_blocked"
-        ),
+        case(
+            (
+                and_(
+                    in_scope, func.lower(states.c.status).in_([s.lower() for s in blocked_statuses])
+                ),
+                1,
+            ),
+            else_=0,
+        ).label("is_blocked"),
         case((in_scope, func.coalesce(states.c.points, 0.0)), else_=0.0).label("scope_points"),
     ).cte("ticket_states")
 
