@@ -74,6 +74,8 @@ class TicketEvent(SQLModel, table=True):
     - `derived`: True for the events written when a ticket is first seen, which reconstruct
       its past from timestamps: sprint and points as of `created_time`, and status as of
       `created_time` (to-do) or `last_edited_time` (the state it was first seen in).
+      Assignees get no first-seen event: the current ones are in `TicketAssignee`, and each
+      later `assignees` event carries the previous list as `old_value`.
     """
 
     # Sprint metrics read one sprint's tickets (found through their sprint events) and then

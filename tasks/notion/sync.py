@@ -311,9 +311,7 @@ def _points_value(points: float | None) -> str | None:
     return None if points is None else f"{points:g}"
 
 
-def _first_seen_events(
-    row: dict[str, Any], assignees: list[str], now: datetime
-) -> list[dict[str, Any]]:
+def _first_seen_events(row: dict[str, Any], now: datetime) -> list[dict[str, Any]]:
     """Reconstruct a new ticket's past from its timestamps (events marked `derived`)."""
     created = as_utc(row.get("created_time")) or as_utc(row.get("last_edited_time")) or now
     edited = as_utc(row.get("last_edited_time")) or created
@@ -338,17 +336,6 @@ def _first_seen_events(
                 created,
                 now,
                 new_value=_points_value(row["points"]),
-                derived=True,
-            )
-        )
-    if assignees:
-        events.append(
-            _event(
-                row["id"],
-                "assignees",
-                created,
-                now,
-                new_value=_assignee_value(assignees),
                 derived=True,
             )
         )
@@ -553,7 +540,7 @@ def write_ticket_batch(
             keep_stored_values_of_unreadable_properties(ticket, old)
         if old is None:
             result.created += 1
-            events.extend(_first_seen_events(row, ticket.assignee_ids, now))
+            events.extend(_first_seen_events(row, now))
             changed.append(ticket)
         elif old["content_hash"] != row["content_hash"] or old["removed_at"] is not None:
             result.updated += 1
