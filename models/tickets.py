@@ -134,14 +134,15 @@ def upsert_tickets(
     if not ids:
         return
     link = TicketAssignee.__table__  # type: ignore[attr-defined]
-    session.execute(delete(link).where(link.c.ticket_id.in_(ids)))
+    connection = session.connection()
+    connection.execute(delete(link).where(link.c.ticket_id.in_(ids)))
     links = [
         {"ticket_id": ticket_id, "person_id": person_id, "position": position}
         for ticket_id in ids
         for position, person_id in enumerate(dict.fromkeys(assignees.get(ticket_id, ())))
     ]
     if links:
-        session.execute(insert(link), links)
+        connection.execute(insert(link), links)
 
 
 def mark_tickets_removed(session: Session, ids: Sequence[str], at: datetime) -> int:

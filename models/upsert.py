@@ -63,6 +63,7 @@ def bulk_upsert(
         else None
     )
     stmt = stmt.on_conflict_do_update(index_elements=list(keys), set_=updates, where=where)
-    # executemany with one statement: SQLAlchemy compiles it once (cached) and batches the rows
-    # into multi-row VALUES itself ("insertmanyvalues"), within each driver's parameter limits.
-    session.execute(stmt, list(rows))
+    # executemany with one statement, compiled once (cached). Core statements run on the
+    # session's own connection (same transaction): the ORM execute path adds nothing here but
+    # per-call overhead on the sync's hottest path.
+    session.connection().execute(stmt, list(rows))

@@ -563,7 +563,7 @@ def write_ticket_batch(
             session, [p.row for p in live], {p.row["id"]: p.assignee_ids for p in changed}
         )
     if events:
-        session.execute(TicketEvent.__table__.insert(), events)  # type: ignore[attr-defined]
+        session.connection().execute(TicketEvent.__table__.insert(), events)  # type: ignore[attr-defined]
     if gone:
         result.removed += _remove_tickets(session, gone, now)
     return result
