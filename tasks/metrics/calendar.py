@@ -36,8 +36,3 @@ def is_working_day(day: date) -> bool:
 def working_days(first: date, last: date) -> int:
     """Working days from `first` to `last`, both included."""
     return sum(1 for day in days_between(first, last) if is_working_day(day))
-
-
-def local_today(tz: ZoneInfo) -> date:
-    """Today's date in the team's zone."""
-    return datetime.now(tz).date()

@@ -8,8 +8,9 @@ sources) and adds what a sync of thousands of pages needs and the SDK does not g
   its own maximum and sleeps with `time.sleep`, which tests cannot fake. Data-source queries are
   POSTs, so a single 503 would fail a sync. We therefore turn the SDK's retries off
   (`retry=False`) and retry here: 429, 500/502/503/504/529, timeouts and connection errors, for
-  every method, with exponential backoff and full jitter, never less than `Retry-After`. Nothing
-  is retried twice over.
+  every method, with exponential backoff and full jitter, never less than `Retry-After`. The
+  ingestion's Prefect tasks add at most two later attempts, and only once these retries are
+  exhausted (`NotionUnavailableError`).
 - **A shared client-side rate limit** (`RateLimiter`, a token bucket) so a sync stays under
   Notion's average of three requests per second instead of provoking 429s, plus an optional
   `before_request` hook for a cross-process limit (the ingestion flow passes Prefect's
@@ -41,6 +42,7 @@ from notion_client.errors import (
     InvalidPathParameterError,
     RequestTimeoutError,
 )
+from pydantic import SecretStr
 
 from models.errors import ConductorError
 from models.settings import NOTION_PUBLIC_API, ConfigError, Settings
@@ -209,7 +211,7 @@ class NotionGateway:
         self.base_url = base_url.rstrip("/")
         self.stats = NotionStats()
         self.limiter = limiter or RateLimiter(rps, clock=clock, sleep=sleep)
-        self._token = token
+        self._token = SecretStr(token)  # task parameters and reprs must never show it
         self._max_retries = max_retries
         self._timeout_s = timeout_s
         self._sleep = sleep
@@ -491,7 +493,8 @@ class NotionGateway:
         return f"{url.scheme}://{url.host}{port}"
 
     def _redact(self, text: str) -> str:
-        return text.replace(self._token, "***") if self._token else text
+        secret = self._token.get_secret_value()
+        return text.replace(secret, "***") if secret else text
 
 
 def _access_message(resource: _Resource, status: int) -> str:
