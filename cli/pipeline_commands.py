@@ -35,10 +35,7 @@ def demo_environment(sandbox: Any) -> Iterator[Settings]:
     """
     configured = get_settings()
     overrides = {
-        "CONDUCTOR_NOTION_TOKEN": sandbox.token,
-        "CONDUCTOR_NOTION_BASE_URL": sandbox.base_url,
-        "CONDUCTOR_NOTION_TICKETS_DATABASE_ID": sandbox.tickets_database_id,
-        "CONDUCTOR_NOTION_SPRINTS_DATABASE_ID": sandbox.sprints_database_id,
+        **sandbox.conductor_environment(),
         "CONDUCTOR_NOTION_RATE_LIMIT_RPS": "1000",
         "CONDUCTOR_SMTP_HOST": "",
         "CONDUCTOR_STAKEHOLDERS": ",".join(configured.stakeholders) or DEMO_STAKEHOLDERS,

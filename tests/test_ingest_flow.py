@@ -21,10 +21,8 @@ INGEST_KEYS = ["fetched", "created", "updated", "unchanged", "removed", "quarant
 @pytest.fixture
 def configured_sandbox(db_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Sandbox]:
     with start_sandbox(build_sample_workspace(n_tickets=150)) as server:
-        monkeypatch.setenv("CONDUCTOR_NOTION_TOKEN", server.token)
-        monkeypatch.setenv("CONDUCTOR_NOTION_BASE_URL", server.base_url)
-        monkeypatch.setenv("CONDUCTOR_NOTION_TICKETS_DATABASE_ID", server.tickets_database_id)
-        monkeypatch.setenv("CONDUCTOR_NOTION_SPRINTS_DATABASE_ID", server.sprints_database_id)
+        for name, value in server.conductor_environment().items():
+            monkeypatch.setenv(name, value)
         monkeypatch.setenv("CONDUCTOR_NOTION_RATE_LIMIT_RPS", "1000")
         get_settings.cache_clear()
         yield server

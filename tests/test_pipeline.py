@@ -63,10 +63,7 @@ def test_two_pipelines_started_together_give_the_data_of_one(
 
     with start_sandbox(build_sample_workspace(n_tickets=120)) as sandbox:
         for name, value in {
-            "CONDUCTOR_NOTION_TOKEN": sandbox.token,
-            "CONDUCTOR_NOTION_BASE_URL": sandbox.base_url,
-            "CONDUCTOR_NOTION_TICKETS_DATABASE_ID": sandbox.tickets_database_id,
-            "CONDUCTOR_NOTION_SPRINTS_DATABASE_ID": sandbox.sprints_database_id,
+            **sandbox.conductor_environment(),
             "CONDUCTOR_NOTION_RATE_LIMIT_RPS": "1000",
             "CONDUCTOR_STAKEHOLDERS": "cto@example.com",
         }.items():

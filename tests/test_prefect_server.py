@@ -85,10 +85,7 @@ def served(prefect_server: str, db_url: str, tmp_path: Path) -> Iterator[tuple[s
                 "CONDUCTOR_OUTPUT_DIR": str(tmp_path / "out"),
                 "CONDUCTOR_DATABASE_URL": db_url,
                 "CONDUCTOR_TIMEZONE": TZ,
-                "CONDUCTOR_NOTION_TOKEN": sandbox.token,
-                "CONDUCTOR_NOTION_BASE_URL": sandbox.base_url,
-                "CONDUCTOR_NOTION_TICKETS_DATABASE_ID": sandbox.tickets_database_id,
-                "CONDUCTOR_NOTION_SPRINTS_DATABASE_ID": sandbox.sprints_database_id,
+                **sandbox.conductor_environment(),
                 "CONDUCTOR_NOTION_RATE_LIMIT_RPS": "1000",
                 "CONDUCTOR_STAKEHOLDERS": "cto@example.com",
             }

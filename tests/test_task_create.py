@@ -46,10 +46,7 @@ def sandbox() -> Iterator[Sandbox]:
 def configured(sandbox: Sandbox, db_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Sandbox]:
     """Notion points at the sandbox and an OpenAI-compatible model is configured; ingested."""
     env = {
-        "CONDUCTOR_NOTION_TOKEN": sandbox.token,
-        "CONDUCTOR_NOTION_BASE_URL": sandbox.base_url,
-        "CONDUCTOR_NOTION_TICKETS_DATABASE_ID": sandbox.tickets_database_id,
-        "CONDUCTOR_NOTION_SPRINTS_DATABASE_ID": sandbox.sprints_database_id,
+        **sandbox.conductor_environment(),
         "CONDUCTOR_NOTION_RATE_LIMIT_RPS": "1000",
         "CONDUCTOR_LLM_MODEL": "openai/gpt-4o-mini",
         "CONDUCTOR_LLM_API_BASE": API_BASE,

@@ -1145,6 +1145,15 @@ class Sandbox:
     def sprints_data_source_id(self) -> str:
         return self.workspace.sprints_data_source_id
 
+    def conductor_environment(self) -> dict[str, str]:
+        """The `CONDUCTOR_NOTION_*` settings that point Conductor at this sandbox."""
+        return {
+            "CONDUCTOR_NOTION_BASE_URL": self.base_url,
+            "CONDUCTOR_NOTION_TOKEN": self.token,
+            "CONDUCTOR_NOTION_TICKETS_DATABASE_ID": self.tickets_database_id,
+            "CONDUCTOR_NOTION_SPRINTS_DATABASE_ID": self.sprints_database_id,
+        }
+
     # --- bookkeeping and fault injection -------------------------------------------------
 
     @property
@@ -1706,10 +1715,8 @@ def main(argv: list[str] | None = None) -> int:
         )
         return 1
     print(f"Notion sandbox serving {len(workspace.tickets())} tickets at {sandbox.base_url}")
-    print(f"CONDUCTOR_NOTION_BASE_URL={sandbox.base_url}")
-    print(f"CONDUCTOR_NOTION_TOKEN={sandbox.token}")
-    print(f"CONDUCTOR_NOTION_TICKETS_DATABASE_ID={sandbox.tickets_database_id}")
-    print(f"CONDUCTOR_NOTION_SPRINTS_DATABASE_ID={sandbox.sprints_database_id}")
+    for name, value in sandbox.conductor_environment().items():
+        print(f"{name}={value}")
     print("Press Ctrl+C to stop.", flush=True)
     try:
         threading.Event().wait()
