@@ -509,6 +509,25 @@ def _calendar_day(moment: date | datetime | None, tz: tzinfo | None) -> date | N
     return (moment.astimezone(tz) if tz is not None else moment).date()
 
 
+def _day_range(
+    properties: dict[str, Any],
+    name: str | None,
+    our_field: str,
+    errors: list[dict[str, Any]],
+    tz: tzinfo | None,
+) -> tuple[date | None, date | None]:
+    """A date property as (start, end) calendar days in the team zone `tz`; (None, None) when
+    the property is unmapped, empty or unreadable (the last recorded in `errors`)."""
+    if name is None:
+        return None, None
+    value = _coerce(
+        _read(properties, name, our_field, errors), DateValue, name, properties.get(name), errors
+    )
+    if value is None:
+        return None, None
+    return _calendar_day(value.start, tz), _calendar_day(value.end, tz)
+
+
 def _page_time(page: dict[str, Any], key: str, errors: list[dict[str, Any]]) -> datetime | None:
     raw = page.get(key)
     if raw is None:
@@ -626,17 +645,7 @@ def ticket_row(
         elif isinstance(tag_value, str):
             tags = [tag_value]
 
-    due_start = due_end = None
-    if mapping.due is not None:
-        due = _coerce(
-            _read(properties, mapping.due, "due", errors),
-            DateValue,
-            mapping.due,
-            properties.get(mapping.due),
-            errors,
-        )
-        if due is not None:
-            due_start, due_end = _calendar_day(due.start, tz), _calendar_day(due.end, tz)
+    due_start, due_end = _day_range(properties, mapping.due, "due", errors, tz)
 
     for name in (mapping.title, mapping.description):
         prop = properties.get(name) if name is not None else None
@@ -728,17 +737,7 @@ def sprint_row(page: Any, mapping: SprintMapping, data_source_id: str, tz: tzinf
     errors: list[dict[str, Any]] = []
 
     name = _text(_read(properties, mapping.title, "title", errors)) or ""
-    start = end = None
-    if mapping.dates is not None:
-        dates = _coerce(
-            _read(properties, mapping.dates, "sprint_dates", errors),
-            DateValue,
-            mapping.dates,
-            properties.get(mapping.dates),
-            errors,
-        )
-        if dates is not None:
-            start, end = _calendar_day(dates.start, tz), _calendar_day(dates.end, tz)
+    start, end = _day_range(properties, mapping.dates, "sprint_dates", errors, tz)
     status = _text(_read(properties, mapping.status, "sprint_status", errors))
 
     url = page.get("url")
