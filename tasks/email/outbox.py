@@ -28,7 +28,7 @@ from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, or_, select, update
+from sqlalchemy import Engine, and_, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from models.base import utcnow
@@ -131,6 +131,16 @@ def claim(
     return now if won else None
 
 
+def _still_claimed(key: str, claimed_at: datetime) -> Any:
+    """The row is `sending` under *this* claim: a sender whose lease expired and was taken over
+    cannot overwrite the new owner's result."""
+    return and_(
+        _TABLE.c.idempotency_key == key,
+        _TABLE.c.status == SENDING,
+        _TABLE.c.claimed_at == claimed_at,
+    )
+
+
 def mark_sent(
     key: str,
     claimed_at: datetime,
@@ -142,11 +152,7 @@ def mark_sent(
     """Record a delivery. False when the claim was lost meanwhile (the row is left alone)."""
     stmt = (
         update(_TABLE)
-        .where(
-            _TABLE.c.idempotency_key == key,
-            _TABLE.c.status == SENDING,
-            _TABLE.c.claimed_at == claimed_at,
-        )
+        .where(_still_claimed(key, claimed_at))
         .values(
             status=SENT,
             sent_at=utcnow(),
@@ -165,11 +171,7 @@ def mark_failed(
     """Record a failed attempt (`attempts` + 1, `last_error`), making the row claimable again."""
     stmt = (
         update(_TABLE)
-        .where(
-            _TABLE.c.idempotency_key == key,
-            _TABLE.c.status == SENDING,
-            _TABLE.c.claimed_at == claimed_at,
-        )
+        .where(_still_claimed(key, claimed_at))
         .values(status=FAILED, attempts=_TABLE.c.attempts + 1, last_error=error[:_MAX_ERROR])
     )
     with _engine(engine).begin() as connection:
