@@ -22,24 +22,12 @@ from tasks.notion.client import NotionGateway
 from tasks.notion.sample_workspace import build_sample_workspace
 from tasks.notion.sandbox import Sandbox, start_sandbox
 from tasks.notion.sync import run_sync
+from tests.factories import TICKET_JSON_KEYS
 
 TOKEN = "api-token-0123456789-SECRET"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
 EMBEDDINGS = "http://llm.test/v1/embeddings"
-TICKET_KEYS = {
-    "id",
-    "key",
-    "title",
-    "status",
-    "status_category",
-    "points",
-    "assignee_ids",
-    "sprint_id",
-    "priority",
-    "tags",
-    "url",
-    "last_edited_time",
-}
+TICKET_KEYS = set(TICKET_JSON_KEYS)
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ from cli import app
 from models.db import get_engine
 from models.people import upsert_people
 from models.tickets import upsert_tickets
-from tests.factories import person_row, ticket_row
+from tests.factories import TICKET_JSON_KEYS, person_row, ticket_row
 
 runner = CliRunner()
 
@@ -35,20 +35,7 @@ def test_tickets_and_users_json_follow_the_contract(db_url: str) -> None:
         )
         session.commit()
     tickets = json.loads(runner.invoke(app, ["tickets", "--json"]).stdout)
-    assert list(tickets[0]) == [
-        "id",
-        "key",
-        "title",
-        "status",
-        "status_category",
-        "points",
-        "assignee_ids",
-        "sprint_id",
-        "priority",
-        "tags",
-        "url",
-        "last_edited_time",
-    ]
+    assert tuple(tickets[0]) == TICKET_JSON_KEYS
     assert tickets[0]["key"] == "ENG-7" and tickets[0]["assignee_ids"] == [person_row(1)["id"]]
     assert json.loads(runner.invoke(app, ["tickets", "--json", "--status", "Done"]).stdout) == []
     users = json.loads(runner.invoke(app, ["users", "--json"]).stdout)

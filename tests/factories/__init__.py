@@ -9,6 +9,22 @@ from typing import Any
 
 _BASE_TIME = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 
+#: DESIGN §3 `tickets --json`: the keys of one ticket, in order (the contract, not the code's).
+TICKET_JSON_KEYS = (
+    "id",
+    "key",
+    "title",
+    "status",
+    "status_category",
+    "points",
+    "assignee_ids",
+    "sprint_id",
+    "priority",
+    "tags",
+    "url",
+    "last_edited_time",
+)
+
 
 def ticket_row(number: int, **overrides: Any) -> dict[str, Any]:
     """A parsed ticket row as ingestion produces it (all Ticket columns but bookkeeping)."""
