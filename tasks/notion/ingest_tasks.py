@@ -8,8 +8,6 @@ after the client's own retries (429/5xx/timeouts), or a database connection drop
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
-from typing import Any
 
 from prefect import task
 from prefect.cache_policies import NO_CACHE
@@ -67,50 +65,34 @@ def plan_source(
 
 @task(
     cache_policy=NO_CACHE,
-    task_run_name="fetch-{plan.kind}-page",
-    retries=2,
-    retry_delay_seconds=[10, 30],
-    retry_condition_fn=_is_transient,
-)
-def fetch_changed_pages(
-    gateway: NotionGateway, plan: sync.SourcePlan, start_cursor: str | None
-) -> dict[str, Any]:
-    """One page (≤ 100) of pages edited since the plan's cursor, oldest edit first."""
-    return gateway.query_page(
-        plan.data_source_id, edited_on_or_after=plan.since, start_cursor=start_cursor
-    )
-
-
-@task(
-    cache_policy=NO_CACHE,
-    task_run_name="upsert-{plan.kind}-batch",
+    task_run_name="sync-{plan.kind}-page",
     retries=2,
     retry_delay_seconds=[5, 20],
     retry_condition_fn=_is_transient,
 )
-def upsert_batch(
+def sync_page(
     gateway: NotionGateway,
     plan: sync.SourcePlan,
-    pages: Sequence[dict[str, Any]],
     settings: Settings,
+    start_cursor: str | None,
 ) -> sync.BatchResult:
-    """Parse, upsert, record events and advance the cursor for one page — one transaction."""
+    """One page (≤ 100) of pages edited since the plan's cursor, oldest edit first: fetch,
+    parse, upsert, record events and advance the cursor, in one transaction."""
     with session_scope() as session:
-        return sync.write_batch(session, plan, pages, settings, gateway)
+        return sync.sync_page(session, gateway, plan, settings, start_cursor)
 
 
 def sync_source(
     gateway: NotionGateway, plan: sync.SourcePlan, settings: Settings
 ) -> sync.BatchResult:
-    """Page through a data source with one fetch task and one upsert task per page."""
+    """Page through a data source with one task per page of results."""
     with session_scope() as session:
         return sync.sync_source(
             session,
             gateway,
             plan,
             settings,
-            fetch=lambda cursor: fetch_changed_pages(gateway, plan, cursor),
-            write=lambda pages: upsert_batch(gateway, plan, pages, settings),
+            page=lambda cursor: sync_page(gateway, plan, settings, cursor),
         )
 
 

@@ -89,6 +89,10 @@ class BatchResult(Counts):
 
     seen_ids: list[str] = field(default_factory=list)
     newest_edit: datetime | None = None
+    #: Results in this page of the query (quarantined ones included), for progress bars.
+    page_size: int = 0
+    #: Where the next page of the query starts; None after the last page.
+    next_cursor: str | None = None
 
 
 @dataclass(frozen=True)
@@ -712,39 +716,58 @@ def write_batch(
     return result
 
 
+def sync_page(
+    session: Session,
+    gateway: NotionGateway,
+    plan: SourcePlan,
+    settings: Settings,
+    start_cursor: str | None,
+) -> BatchResult:
+    """Fetch one page (≤ 100) of the plan's query and write it: one request, one transaction.
+
+    Fetching and writing together keeps the 100 pages out of Prefect's hands (a task per page,
+    not two, and no large payload passed between tasks), and makes a retry of the page simply
+    fetch it again: Notion's start cursors can be replayed and every write is an upsert.
+    """
+    response = gateway.query_page(
+        plan.data_source_id, edited_on_or_after=plan.since, start_cursor=start_cursor
+    )
+    results = response.get("results", [])
+    pages = [r for r in results if r.get("object") == "page"]
+    result = write_batch(session, plan, pages, settings, gateway)
+    result.page_size = len(results)
+    result.next_cursor = response.get("next_cursor") if response.get("has_more") else None
+    return result
+
+
+PageSync = Callable[[str | None], BatchResult]
+
+
 def sync_source(
     session: Session,
     gateway: NotionGateway,
     plan: SourcePlan,
     settings: Settings,
     *,
-    fetch: Callable[[str | None], dict[str, Any]] | None = None,
-    write: Callable[[Sequence[dict[str, Any]]], BatchResult] | None = None,
+    page: PageSync | None = None,
 ) -> BatchResult:
     """Page through one data source and write every page; reconcile removals after a full scan.
 
-    `fetch`/`write` let the Prefect flow run each page as a task; by default they call the
-    gateway and `write_batch` directly (benchmarks and tests use this path).
+    `page` lets the Prefect flow run each page as a task; by default it calls `sync_page`
+    directly (benchmarks and tests use this path).
     """
-    fetch = fetch or (
-        lambda cursor: gateway.query_page(
-            plan.data_source_id, edited_on_or_after=plan.since, start_cursor=cursor
-        )
-    )
-    write = write or (lambda pages: write_batch(session, plan, pages, settings, gateway))
+    page = page or (lambda cursor: sync_page(session, gateway, plan, settings, cursor))
     total = BatchResult()
     seen: set[str] = set()
     cursor: str | None = None
     while True:
-        response = fetch(cursor)
-        pages = [r for r in response.get("results", []) if r.get("object") == "page"]
-        result = write(pages)
+        result = page(cursor)
         total.add(result)
         seen.update(result.seen_ids)
-        report_progress(plan.kind, len(pages))
-        if not response.get("has_more"):
+        report_progress(plan.kind, result.page_size)
+        if result.next_cursor is None:
             break
-        cursor = response.get("next_cursor")
+        cursor = result.next_cursor
     now = utcnow()
     if plan.full_scan:
         total.removed += reconcile_removed(session, plan, seen, now)
