@@ -1,9 +1,9 @@
 """Flow `notion_ingest`: Notion → SQL, incrementally, under Notion's rate limit.
 
 Reads like the sync it runs: people, then the Sprints data source, then Tickets — each paged
-through with one fetch task and one upsert task per 100 pages. The cursor of each data source
-moves only after the page that contains it has been committed, so a crash anywhere loses and
-duplicates nothing on the next run.
+through with one task per 100 pages (fetch, parse, upsert, cursor: one transaction). The cursor
+of each data source moves only after the page that contains it has been committed, so a crash
+anywhere loses and duplicates nothing on the next run.
 """
 
 from __future__ import annotations
@@ -47,8 +47,8 @@ def _run_name() -> str:
 def notion_ingest(full_refresh: bool = False, rollup_after: bool = False) -> dict[str, Any]:
     """Sync Notion into SQL; returns DESIGN §3 `ingest --json` counts.
 
-    `rollup_after` runs `sprint_rollup` as a subflow once the sync committed: the scheduled
-    deployment uses it so sprint health follows every ingest (DESIGN §6).
+    `rollup_after` runs the `sprint_rollup` steps in this same run once the sync committed:
+    the scheduled deployment uses it so sprint health follows every ingest (DESIGN §6).
     """
     logger = get_run_logger()
     settings = get_settings()
@@ -92,7 +92,7 @@ def notion_ingest(full_refresh: bool = False, rollup_after: bool = False) -> dic
     if rollup_after:
         from flows.sprint_rollup import sprint_rollup
 
-        sprint_rollup()
+        sprint_rollup.fn()
     return counts
 
 

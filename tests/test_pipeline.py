@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -16,6 +17,7 @@ from models.db import get_engine
 from models.settings import get_settings
 from tasks.notion.sample_workspace import build_sample_workspace
 from tasks.notion.sandbox import start_sandbox
+from tests.prefect_helpers import read_artifacts, read_child_flow_runs, read_task_runs
 
 PIPELINE_KEYS = {"ingest", "embeddings", "rollup", "summary", "email"}
 
@@ -91,3 +93,55 @@ def test_two_pipelines_started_together_give_the_data_of_one(
     assert _counts(db_url) == once
     assert once[0] == len(sandbox.workspace.tickets()) and once[3] == 1
     assert sorted(r["email"]["status"] for r in results) == ["already_sent", "already_sent"]
+
+
+def test_the_pipeline_is_one_flow_run_with_every_steps_tasks_and_artifacts(
+    prefect_harness, db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The UI story of one pipeline run: no subflows (each would cost a flow run, and on the
+    SQLite-backed server sometimes a 2 s client back-off), every step's task runs by name, one
+    `sync-tickets-page` per page of 100 results, and every step's artifact on the run."""
+    from flows.conductor_pipeline import conductor_pipeline
+
+    with start_sandbox(build_sample_workspace(n_tickets=250)) as sandbox:
+        for name, value in {
+            **sandbox.conductor_environment(),
+            "CONDUCTOR_NOTION_RATE_LIMIT_RPS": "1000",
+            "CONDUCTOR_STAKEHOLDERS": "cto@example.com",
+        }.items():
+            monkeypatch.setenv(name, value)
+        get_settings.cache_clear()
+        state = conductor_pipeline(return_state=True)
+    assert state.is_completed(), state.message
+    run_id = str(state.state_details.flow_run_id)
+
+    assert read_child_flow_runs(run_id) == []
+    expected = {
+        "sync-people",
+        "plan-sprints",
+        "sync-sprints-page",
+        "plan-tickets",
+        "sync-tickets-page",
+        "record_sprint_snapshots",
+        "publish_sprint_report",
+        "gather-facts",
+        "store-summary",
+        "deliver-update",
+    }
+
+    def missing(names: list[str]) -> set[str]:
+        """Expected names without a run; unnamed task runs get a random suffix."""
+        return {e for e in expected if not any(n == e or n.startswith(f"{e}-") for n in names)}
+
+    names: list[str] = []
+    deadline = time.monotonic() + 30  # the server records task runs from events, shortly after
+    while time.monotonic() < deadline:
+        names = [run["name"] for run in read_task_runs(run_id)]
+        if not missing(names) and names.count("sync-tickets-page") == 3:
+            break
+        time.sleep(0.5)
+    assert not missing(names), sorted(names)
+    assert names.count("sync-tickets-page") == 3, "250 tickets are 3 pages of 100"
+    keys = {artifact["key"] for artifact in read_artifacts(flow_run_id=run_id)}
+    assert {"notion-ingest", "daily-summary", "stakeholder-email-stakeholders"} <= keys
+    assert any(key.startswith("sprint-report-") for key in keys)
