@@ -16,7 +16,7 @@ from models import OutboxEmail, SprintSnapshot, Summary, Ticket
 from models.db import get_engine
 from models.settings import get_settings
 from tasks.notion.sample_workspace import build_sample_workspace
-from tasks.notion.sandbox import start_sandbox
+from tasks.notion.sandbox import Sandbox, start_sandbox
 from tests.prefect_helpers import read_artifacts, read_child_flow_runs, read_task_runs
 
 PIPELINE_KEYS = {"ingest", "embeddings", "rollup", "summary", "email"}
@@ -30,6 +30,17 @@ def _counts(db_url: str) -> tuple[int, int, int, int]:
             session.exec(select(func.count()).select_from(Summary)).one(),
             session.exec(select(func.count()).select_from(OutboxEmail)).one(),
         )
+
+
+def _point_at(sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Settings for a pipeline against `sandbox`: limiter lifted, one stakeholder."""
+    for name, value in {
+        **sandbox.conductor_environment(),
+        "CONDUCTOR_NOTION_RATE_LIMIT_RPS": "1000",
+        "CONDUCTOR_STAKEHOLDERS": "cto@example.com",
+    }.items():
+        monkeypatch.setenv(name, value)
+    get_settings.cache_clear()
 
 
 def test_demo_runs_the_whole_pipeline_offline_and_tells_the_story(
@@ -64,13 +75,7 @@ def test_two_pipelines_started_together_give_the_data_of_one(
     from flows.conductor_pipeline import conductor_pipeline
 
     with start_sandbox(build_sample_workspace(n_tickets=120)) as sandbox:
-        for name, value in {
-            **sandbox.conductor_environment(),
-            "CONDUCTOR_NOTION_RATE_LIMIT_RPS": "1000",
-            "CONDUCTOR_STAKEHOLDERS": "cto@example.com",
-        }.items():
-            monkeypatch.setenv(name, value)
-        get_settings.cache_clear()
+        _point_at(sandbox, monkeypatch)
         conductor_pipeline()
         once = _counts(db_url)
 
@@ -104,13 +109,7 @@ def test_the_pipeline_is_one_flow_run_with_every_steps_tasks_and_artifacts(
     from flows.conductor_pipeline import conductor_pipeline
 
     with start_sandbox(build_sample_workspace(n_tickets=250)) as sandbox:
-        for name, value in {
-            **sandbox.conductor_environment(),
-            "CONDUCTOR_NOTION_RATE_LIMIT_RPS": "1000",
-            "CONDUCTOR_STAKEHOLDERS": "cto@example.com",
-        }.items():
-            monkeypatch.setenv(name, value)
-        get_settings.cache_clear()
+        _point_at(sandbox, monkeypatch)
         state = conductor_pipeline(return_state=True)
     assert state.is_completed(), state.message
     run_id = str(state.state_details.flow_run_id)
