@@ -26,7 +26,12 @@ log = logging.getLogger(__name__)
 NOTION_RATE_LIMIT = "notion-api"
 
 
-_is_transient = retry_on(NotionUnavailableError, OperationalError)
+#: Retry policy of the tasks that talk to Notion and the database: transient failures only.
+RETRY_TRANSIENT = {
+    "retries": 2,
+    "retry_delay_seconds": [5, 20],
+    "retry_condition_fn": retry_on(NotionUnavailableError, OperationalError),
+}
 
 
 @task(cache_policy=NO_CACHE, task_run_name="sync-people")
@@ -36,13 +41,7 @@ def sync_people(gateway: NotionGateway) -> int:
         return sync.sync_people(session, gateway)
 
 
-@task(
-    cache_policy=NO_CACHE,
-    task_run_name="plan-{kind}",
-    retries=2,
-    retry_delay_seconds=[5, 20],
-    retry_condition_fn=_is_transient,
-)
+@task(cache_policy=NO_CACHE, task_run_name="plan-{kind}", **RETRY_TRANSIENT)
 def plan_source(
     gateway: NotionGateway,
     settings: Settings,
@@ -63,13 +62,7 @@ def plan_source(
         )
 
 
-@task(
-    cache_policy=NO_CACHE,
-    task_run_name="sync-{plan.kind}-page",
-    retries=2,
-    retry_delay_seconds=[5, 20],
-    retry_condition_fn=_is_transient,
-)
+@task(cache_policy=NO_CACHE, task_run_name="sync-{plan.kind}-page", **RETRY_TRANSIENT)
 def sync_page(
     gateway: NotionGateway,
     plan: sync.SourcePlan,
