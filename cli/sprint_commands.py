@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 
 import typer
 from rich.columns import Columns
@@ -14,6 +14,7 @@ from sqlmodel import Session
 from cli.app import app
 from cli.flow_runs import run_in_process
 from cli.output import console, err_console, print_json
+from models import clock
 from models.db import get_engine
 from models.settings import get_settings
 from models.sprints import find_sprint
@@ -24,7 +25,7 @@ _FORECAST_STYLE = {"on_track": "green", "at_risk": "yellow", "off_track": "red"}
 
 
 def _today() -> date:
-    return datetime.now(get_settings().tz).date()
+    return clock.local_today(get_settings().tz)
 
 
 @app.command()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 
 import typer
 from rich.markdown import Markdown
@@ -10,13 +10,14 @@ from rich.markdown import Markdown
 from cli.app import app
 from cli.flow_runs import run_in_process
 from cli.output import console, err_console, print_json
+from models import clock
 from models.db import get_engine
 from models.settings import get_settings
 
 
 def _parse_day(value: str | None) -> date:
     if not value:
-        return datetime.now(get_settings().tz).date()
+        return clock.local_today(get_settings().tz)
     try:
         return date.fromisoformat(value)
     except ValueError:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Any
 
 from prefect import flow, get_run_logger, task
@@ -21,6 +21,7 @@ from prefect.context import TaskRunContext
 from prefect.runtime import flow_run
 
 from flows.hooks import notify_failure
+from models import clock
 from models.db import session_scope
 from models.settings import get_settings
 from models.summaries import Summary
@@ -36,7 +37,7 @@ from tasks.summary.writer import (
 
 
 def _run_name() -> str:
-    day = flow_run.parameters.get("day") or datetime.now(get_settings().tz).date()
+    day = flow_run.parameters.get("day") or clock.local_today(get_settings().tz)
     return f"daily-summary-{day}"
 
 
@@ -98,7 +99,7 @@ def store_summary(day: date, facts: dict[str, Any], outcome: dict[str, Any]) -> 
         "completion_tokens": outcome["completion_tokens"],
         "cost_usd": outcome["cost_usd"],
         "cached": outcome["cached"],
-        "created_at": datetime.now(get_settings().tz),
+        "created_at": clock.local_now(get_settings().tz),
     }
     with session_scope(get_settings().database_url) as session:
         bulk_upsert(session, Summary, [row], keys=["day"])
@@ -127,7 +128,7 @@ def daily_summary(day: date | None = None) -> dict[str, Any]:
     """Summarise `day` (default: today in CONDUCTOR_TIMEZONE); returns DESIGN §3 `summary --json`."""
     logger = get_run_logger()
     settings = get_settings()
-    day = day or datetime.now(settings.tz).date()
+    day = day or clock.local_today(settings.tz)
     facts = gather_facts(day)
     config = model_config(settings)
     if not config["models"]:

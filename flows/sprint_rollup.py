@@ -8,7 +8,7 @@ Prefect artifacts) happens on every run so each run in the UI tells the whole st
 from __future__ import annotations
 
 import hashlib
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Any
 
 from prefect import flow, get_run_logger, task
@@ -17,7 +17,7 @@ from prefect.cache_policies import CacheKeyFnPolicy
 from sqlalchemy import func, select
 
 from flows.hooks import notify_failure
-from models import Sprint, Ticket, TicketEvent
+from models import Sprint, Ticket, TicketEvent, clock
 from models.db import session_scope
 from models.settings import get_settings
 from models.sprints import find_sprint
@@ -152,7 +152,7 @@ def _run_name() -> str:
     from prefect.runtime import flow_run
 
     today = flow_run.parameters.get("today")
-    return f"rollup-{today or datetime.now(get_settings().tz).date()}"
+    return f"rollup-{today or clock.local_today(get_settings().tz)}"
 
 
 @flow(
@@ -170,7 +170,7 @@ def sprint_rollup(today: date | None = None) -> dict[str, Any]:
     """
     logger = get_run_logger()
     settings = get_settings()
-    today = today or datetime.now(settings.tz).date()
+    today = today or clock.local_today(settings.tz)
     cached = shared_cache_options(settings, _cache_on_fingerprint)
     fingerprint = data_fingerprint(today)
     snapshots = record_sprint_snapshots.with_options(**cached)(today, fingerprint)

@@ -8,13 +8,14 @@ an extra update sent by hand.
 from __future__ import annotations
 
 import re
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
 from prefect import flow, get_run_logger
 from prefect.artifacts import create_markdown_artifact
 
 from flows.hooks import notify_failure
+from models import clock
 from models.settings import get_settings
 from tasks.email.delivery import (
     NoRecipientsError,
@@ -48,7 +49,7 @@ def stakeholder_email(
     """
     settings = get_settings()
     check_audience(audience)
-    today = today or datetime.now(settings.tz).date()
+    today = today or clock.local_today(settings.tz)
     recipients = _preview_recipients() if preview else configured_recipients(settings)
     inputs = collect_update_inputs(audience, today)
     update = render_update(inputs, audience)

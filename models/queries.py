@@ -6,13 +6,14 @@ from datetime import datetime
 
 from sqlmodel import Session, select
 
+from models import clock
 from models.settings import get_settings
 from models.sprints import find_sprint
 from models.tickets import Ticket, TicketAssignee
 
 
 def _today() -> datetime:
-    return datetime.now(get_settings().tz)
+    return clock.local_now(get_settings().tz)
 
 
 def ticket_json(ticket: Ticket, assignee_ids: list[str]) -> dict:

@@ -11,6 +11,7 @@ import os
 import tempfile
 import uuid
 from collections.abc import Iterator
+from datetime import datetime, time
 from pathlib import Path
 
 # Environment that must be in place before Prefect or LiteLLM are imported anywhere.
@@ -125,6 +126,17 @@ def _fresh_settings(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator
     get_settings.cache_clear()
     yield
     get_settings.cache_clear()
+
+
+@pytest.fixture(autouse=True)
+def _pinned_today(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The team's clock reads `SAMPLE_TODAY` at noon, the day every sample workspace is built
+    for. Prefect, stored timestamps (`utcnow`) and subprocesses keep the real time."""
+    from models import clock
+    from tests.factories import SAMPLE_TODAY
+
+    noon = datetime.combine(SAMPLE_TODAY, time(12))
+    monkeypatch.setattr(clock, "local_now", lambda tz: noon.replace(tzinfo=tz))
 
 
 @pytest.fixture(scope="session")

@@ -22,7 +22,7 @@ from tasks.notion.client import NotionGateway
 from tasks.notion.sample_workspace import build_sample_workspace
 from tasks.notion.sandbox import Sandbox, start_sandbox
 from tasks.notion.sync import run_sync
-from tests.factories import TICKET_JSON_KEYS
+from tests.factories import SAMPLE_TODAY, TICKET_JSON_KEYS
 
 TOKEN = "api-token-0123456789-SECRET"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
@@ -32,7 +32,7 @@ TICKET_KEYS = set(TICKET_JSON_KEYS)
 
 @pytest.fixture
 def sandbox() -> Iterator[Sandbox]:
-    with start_sandbox(build_sample_workspace(n_tickets=150)) as server:
+    with start_sandbox(build_sample_workspace(SAMPLE_TODAY, n_tickets=150)) as server:
         yield server
 
 

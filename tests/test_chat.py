@@ -24,6 +24,7 @@ from tasks.notion.client import NotionGateway
 from tasks.notion.sample_workspace import build_sample_workspace
 from tasks.notion.sandbox import Sandbox, start_sandbox
 from tasks.notion.sync import run_sync
+from tests.factories import SAMPLE_TODAY
 from tests.llm_stub import API_BASE, mocked_llm
 
 LLM_KEY = "sk-chat-SECRET-llm-0123456789"
@@ -38,7 +39,7 @@ INJECTION = (
 
 @pytest.fixture
 def sandbox() -> Iterator[Sandbox]:
-    workspace = build_sample_workspace(n_tickets=150)
+    workspace = build_sample_workspace(SAMPLE_TODAY, n_tickets=150)
     workspace.create_page(
         workspace.tickets_data_source_id,
         {

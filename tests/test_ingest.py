@@ -15,13 +15,14 @@ from tasks.notion.client import NotionAccessError, NotionGateway
 from tasks.notion.sample_workspace import build_sample_workspace
 from tasks.notion.sandbox import Sandbox, start_sandbox
 from tasks.notion.sync import run_sync
+from tests.factories import SAMPLE_TODAY
 
 N_TICKETS = 250
 
 
 @pytest.fixture
 def sandbox() -> Iterator[Sandbox]:
-    with start_sandbox(build_sample_workspace(n_tickets=N_TICKETS)) as server:
+    with start_sandbox(build_sample_workspace(SAMPLE_TODAY, n_tickets=N_TICKETS)) as server:
         yield server
 
 
@@ -120,7 +121,11 @@ def test_incremental_sync_picks_up_exactly_the_edits_and_new_pages(
     todo = next(
         p for p in ws.tickets() if p.values.get("Status") == "Todo" and p.values.get("Points")
     )
-    other = next(p for p in ws.tickets() if p.values.get("Status") == "In Progress")
+    other = next(
+        p
+        for p in ws.tickets()
+        if p.values.get("Status") == "In Progress" and p.values.get("Points")
+    )
     old_points = f"{float(other.values['Points']):g}"
     ws.update_page(todo.id, {"Status": "In Progress"})
     ws.update_page(other.id, {"Points": 13})
@@ -197,7 +202,9 @@ def test_crash_between_batches_then_rerun_gives_the_same_rows_and_no_duplicates(
 
 
 def test_rate_limited_sandbox_is_honoured_and_nothing_is_lost(db_url: str) -> None:
-    with start_sandbox(build_sample_workspace(n_tickets=120), rate_limit_rps=50) as server:
+    with start_sandbox(
+        build_sample_workspace(SAMPLE_TODAY, n_tickets=120), rate_limit_rps=50
+    ) as server:
         settings = settings_for(server, db_url)
         server.fail_next(2, status=429, path_contains="/query", retry_after=1)
         server.fail_next(1, status=529, path_contains="/query")
@@ -233,7 +240,7 @@ def test_unshared_database_names_the_fix(sandbox: Sandbox, db_url: str) -> None:
 def test_integration_without_user_access_still_yields_people_from_properties(db_url: str) -> None:
     """Without user capabilities Notion returns partial users (`{object, id}`): ids, no names."""
     with start_sandbox(
-        build_sample_workspace(n_tickets=80), integration_can_read_users=False
+        build_sample_workspace(SAMPLE_TODAY, n_tickets=80), integration_can_read_users=False
     ) as server:
         sync(settings_for(server, db_url))
         with Session(get_engine(db_url)) as session:

@@ -12,6 +12,7 @@ from cli import app
 from models.settings import get_settings
 from tasks.notion.sample_workspace import build_sample_workspace
 from tasks.notion.sandbox import Sandbox, start_sandbox
+from tests.factories import SAMPLE_TODAY
 from tests.prefect_helpers import read_artifacts
 
 INGEST_KEYS = ["fetched", "created", "updated", "unchanged", "removed", "quarantined",
@@ -20,7 +21,7 @@ INGEST_KEYS = ["fetched", "created", "updated", "unchanged", "removed", "quarant
 
 @pytest.fixture
 def configured_sandbox(db_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Sandbox]:
-    with start_sandbox(build_sample_workspace(n_tickets=150)) as server:
+    with start_sandbox(build_sample_workspace(SAMPLE_TODAY, n_tickets=150)) as server:
         for name, value in server.conductor_environment().items():
             monkeypatch.setenv(name, value)
         monkeypatch.setenv("CONDUCTOR_NOTION_RATE_LIMIT_RPS", "1000")

@@ -17,6 +17,7 @@ from models.db import get_engine
 from models.settings import get_settings
 from tasks.notion.sample_workspace import build_sample_workspace
 from tasks.notion.sandbox import Sandbox, start_sandbox
+from tests.factories import SAMPLE_TODAY
 from tests.prefect_helpers import read_artifacts, read_child_flow_runs, read_task_runs
 
 PIPELINE_KEYS = {"ingest", "embeddings", "rollup", "summary", "email"}
@@ -74,9 +75,9 @@ def test_two_pipelines_started_together_give_the_data_of_one(
 ) -> None:
     from flows.conductor_pipeline import conductor_pipeline
 
-    with start_sandbox(build_sample_workspace(n_tickets=120)) as sandbox:
+    with start_sandbox(build_sample_workspace(SAMPLE_TODAY, n_tickets=120)) as sandbox:
         _point_at(sandbox, monkeypatch)
-        conductor_pipeline()
+        conductor_pipeline(today=SAMPLE_TODAY)
         once = _counts(db_url)
 
         results: list[dict] = []
@@ -84,7 +85,7 @@ def test_two_pipelines_started_together_give_the_data_of_one(
 
         def run() -> None:
             try:
-                results.append(conductor_pipeline())
+                results.append(conductor_pipeline(today=SAMPLE_TODAY))
             except BaseException as exc:  # surfaced below
                 errors.append(exc)
 
@@ -108,9 +109,9 @@ def test_the_pipeline_is_one_flow_run_with_every_steps_tasks_and_artifacts(
     `sync-tickets-page` per page of 100 results, and every step's artifact on the run."""
     from flows.conductor_pipeline import conductor_pipeline
 
-    with start_sandbox(build_sample_workspace(n_tickets=250)) as sandbox:
+    with start_sandbox(build_sample_workspace(SAMPLE_TODAY, n_tickets=250)) as sandbox:
         _point_at(sandbox, monkeypatch)
-        state = conductor_pipeline(return_state=True)
+        state = conductor_pipeline(today=SAMPLE_TODAY, return_state=True)
     assert state.is_completed(), state.message
     run_id = str(state.state_details.flow_run_id)
 

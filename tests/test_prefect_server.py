@@ -21,6 +21,7 @@ import pytest
 from deployments import EMAIL_CRON, INGEST_CRON, SUMMARY_CRON
 from tasks.notion.sample_workspace import build_sample_workspace
 from tasks.notion.sandbox import Sandbox, start_sandbox
+from tests.factories import SAMPLE_TODAY
 
 ROOT = Path(__file__).resolve().parent.parent
 TZ = "Europe/Berlin"
@@ -76,7 +77,7 @@ def prefect_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 @pytest.fixture
 def served(prefect_server: str, db_url: str, tmp_path: Path) -> Iterator[tuple[str, Sandbox]]:
     """`conductor serve` in a subprocess, against the server and a sandbox workspace."""
-    with start_sandbox(build_sample_workspace(n_tickets=120)) as sandbox:
+    with start_sandbox(build_sample_workspace(SAMPLE_TODAY, n_tickets=120)) as sandbox:
         env = {k: v for k, v in os.environ.items() if not k.startswith("CONDUCTOR_")}
         env.update(
             {

@@ -28,8 +28,9 @@ from tasks.notion.sample_workspace import (
     build_sample_workspace,
 )
 from tasks.notion.sandbox import Sandbox, start_sandbox
+from tests.factories import SAMPLE_TODAY
 
-TODAY = date(2026, 11, 24)  # a Tuesday, the second day of a sprint
+TODAY = SAMPLE_TODAY
 MINUTE_TIMESTAMP = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:00\.000Z$")
 FAST_RETRIES = RetryOptions(max_retries=2, initial_retry_delay_ms=10, max_retry_delay_ms=50)
 

@@ -25,6 +25,7 @@ from tasks.notion.client import NotionGateway
 from tasks.notion.sample_workspace import build_sample_workspace
 from tasks.notion.sandbox import Sandbox, start_sandbox
 from tasks.notion.sync import run_sync
+from tests.factories import SAMPLE_TODAY
 
 N_TICKETS = 150
 API_BASE = "http://llm.test/v1"
@@ -76,7 +77,7 @@ def input_count(route: respx.Route) -> int:
 
 @pytest.fixture
 def sandbox() -> Iterator[Sandbox]:
-    workspace = build_sample_workspace(n_tickets=N_TICKETS)
+    workspace = build_sample_workspace(SAMPLE_TODAY, n_tickets=N_TICKETS)
     workspace.create_page(
         workspace.tickets_data_source_id,
         {

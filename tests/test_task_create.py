@@ -22,6 +22,7 @@ from tasks.notion.client import NotionGateway
 from tasks.notion.sample_workspace import build_sample_workspace
 from tasks.notion.sandbox import Sandbox, start_sandbox
 from tasks.notion.sync import run_sync
+from tests.factories import SAMPLE_TODAY
 from tests.llm_stub import API_BASE, mocked_llm
 
 REQUEST = "Fix login timeout for SSO users, 3 points, assign to Priya, this sprint, high priority"
@@ -38,7 +39,7 @@ DRAFT = {
 
 @pytest.fixture
 def sandbox() -> Iterator[Sandbox]:
-    with start_sandbox(build_sample_workspace(n_tickets=150)) as server:
+    with start_sandbox(build_sample_workspace(SAMPLE_TODAY, n_tickets=150)) as server:
         yield server
 
 

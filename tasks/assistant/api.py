@@ -13,7 +13,6 @@ from __future__ import annotations
 import ipaddress
 import secrets
 from collections.abc import Iterator
-from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, HTTPException, Query, Request, status
@@ -23,7 +22,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, Field, field_validator
 from sqlmodel import Session, select
 
-from models import Person, Summary, TicketAssignee
+from models import Person, Summary, TicketAssignee, clock
 from models.db import get_engine
 from models.errors import ConductorError
 from models.queries import load_tickets
@@ -150,7 +149,7 @@ def create_app(settings: Settings, *, require_auth: bool = True) -> FastAPI:
         """The current sprint report (DESIGN §3 `sprint --json` shape)."""
         from tasks.metrics.report import sprint_report
 
-        today = datetime.now(settings.tz).date()
+        today = clock.local_today(settings.tz)
         sprint = find_sprint(session, "current", today)
         if sprint is None:
             raise HTTPException(404, "no sprints stored yet: run `conductor ingest` first")

@@ -23,7 +23,7 @@ import re
 import secrets
 import uuid
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -32,7 +32,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from sqlalchemy import delete, func
 from sqlmodel import Session, select
 
-from models import ChatMessage, ChatThread, Summary, Ticket
+from models import ChatMessage, ChatThread, Summary, Ticket, clock
 from models.base import utcnow
 from models.errors import ConductorError
 from models.settings import Settings
@@ -156,7 +156,7 @@ def answer_question(
     "search_mode", "sources", "cost_usd"}` and commits the question and answer to the thread.
     Raises `ThreadNotFoundError` for an unknown `thread_id` (before any model call).
     """
-    today = today or datetime.now(settings.tz).date()
+    today = today or clock.local_today(settings.tz)
     thread = get_thread(session, thread_id) if thread_id else None
     history = _history(session, thread.id) if thread else []
     context = gather_context(session, settings, question, today)

@@ -709,6 +709,10 @@ def _is_iso(text: str) -> bool:
 # --- generation ----------------------------------------------------------------------------
 
 
+#: Tickets at the head of the current sprint whose status and pointing are fixed (see `current`).
+_ANCHORED_POSITIONS = 9
+
+
 def build_sample_workspace(
     today: date | None = None, n_tickets: int = 400, seed: int = 7
 ) -> Workspace:
@@ -1125,10 +1129,16 @@ class _TicketFactory:
         created, sprint = self._planned_into(spans, index)
         done = 0.1 + 0.55 * self.progress
         r = rng.random()
+        # The first positions are the sprint's promised mix on any day (tests/
+        # test_sample_workspace_dates.py): pointed Blocked, In Progress and Todo work, and one
+        # unpointed ticket; the rest follows the sprint's progress.
+        unpointed = 0.0 if position < _ANCHORED_POSITIONS - 1 else 1.0
         if position < 3:
             status = "Blocked"
         elif position < 6:
             status = "In Progress"
+        elif position < _ANCHORED_POSITIONS:
+            status = "Todo"
         elif r < done:
             status = "Done"
         elif r < done + 0.02:
@@ -1145,7 +1155,9 @@ class _TicketFactory:
             edited = self.timeline.shortly_after(created)
         else:
             edited = self.timeline.between(max(created, span.start_at), self.timeline.horizon)
-        return self._ticket(status, sprint, created, edited, span.end, unpointed=0.1)
+        if position >= _ANCHORED_POSITIONS:
+            unpointed = 0.1
+        return self._ticket(status, sprint, created, edited, span.end, unpointed=unpointed)
 
     def next(self, spans: list[_SprintSpan], index: int) -> Page:
         rng, span = self.rng, spans[index]

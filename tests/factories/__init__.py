@@ -9,6 +9,12 @@ from typing import Any
 
 _BASE_TIME = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 
+#: The one "today" of the test suite: every sample workspace is built for it and the team's clock
+#: is pinned to it (tests/conftest.py), so no test depends on the day it runs. A Tuesday, the
+#: second day of a sprint. tests/test_sample_workspace_dates.py checks that the generator keeps
+#: its promises on every other day too.
+SAMPLE_TODAY = date(2026, 11, 24)
+
 #: DESIGN §3 `tickets --json`: the keys of one ticket, in order (the contract, not the code's).
 TICKET_JSON_KEYS = (
     "id",
