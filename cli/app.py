@@ -8,6 +8,7 @@ bug and keeps its traceback.
 from __future__ import annotations
 
 import logging
+import signal
 
 import typer
 from rich.markup import escape
@@ -54,8 +55,25 @@ def _register() -> None:
 _register()
 
 
+def _stop_on_termination() -> None:
+    """SIGTERM and SIGHUP unwind the program the way Ctrl-C does.
+
+    Python's default for them ends the process on the spot, skipping `finally` blocks and
+    `atexit`: a terminated `conductor ingest` then left its temporary Prefect server running
+    (holding the caller's stdout). Raised as `SystemExit`, they run every exit path: the
+    temporary server is stopped, locks and connections are closed, the run is marked crashed.
+    """
+
+    def stop(signum: int, _frame: object) -> None:
+        raise SystemExit(128 + signum)
+
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, stop)
+
+
 def main() -> None:
     """Console-script entry point."""
+    _stop_on_termination()
     try:
         app()
     except ConductorError as exc:

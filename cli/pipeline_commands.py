@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -18,6 +19,7 @@ from cli.app import app
 from cli.flow_runs import run_in_process
 from cli.ingest_commands import require_notion
 from cli.output import console, err_console, print_json
+from models import clock
 from models.settings import ConfigError, Settings, get_settings
 from tasks.health import prefect_api_url
 
@@ -135,7 +137,9 @@ def demo(
 
     started = time.perf_counter()
     with (
-        start_sandbox(build_sample_workspace(n_tickets=tickets)) as sandbox,
+        start_sandbox(
+            build_sample_workspace(clock.local_today(get_settings().tz), n_tickets=tickets)
+        ) as sandbox,
         demo_environment(sandbox) as settings,
     ):
         if not as_json:
@@ -235,9 +239,40 @@ def server(
         "--port",
         str(port),
     ]
+    code = run_child_until_stopped(command, env)
+    if code not in (0, 130, -2, -15, 143):
+        raise SystemExit(code)
+
+
+def run_child_until_stopped(command: list[str], env: dict[str, str]) -> int:
+    """Run `command` in the foreground and make it end with us: SIGTERM, SIGHUP and Ctrl-C are
+    passed on to it and waited for, and on Linux the kernel sends it SIGTERM if this process is
+    killed outright (`PR_SET_PDEATHSIG`), so a stopped `conductor server` never leaves a Prefect
+    server holding the port. Returns the child's exit code."""
+    process = subprocess.Popen(command, env=env, preexec_fn=_terminate_with_parent)
+
+    def pass_on(signum: int, _frame: Any) -> None:
+        process.send_signal(signal.SIGTERM)
+
+    previous = {sig: signal.signal(sig, pass_on) for sig in (signal.SIGTERM, signal.SIGHUP)}
     try:
-        completed = subprocess.run(command, env=env, check=False)
-    except KeyboardInterrupt:
-        return
-    if completed.returncode not in (0, 130, -2):
-        raise SystemExit(completed.returncode)
+        while True:
+            try:
+                return process.wait()
+            except KeyboardInterrupt:  # the terminal sent SIGINT to the child too
+                process.send_signal(signal.SIGINT)
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+
+
+def _terminate_with_parent() -> None:
+    """In the child, before exec: ask Linux for SIGTERM when the parent dies (a no-op elsewhere)."""
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        pr_set_pdeathsig = 1
+        ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGTERM)

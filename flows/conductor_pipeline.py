@@ -8,13 +8,14 @@ each ~0.1 s of API calls, and on the default SQLite-backed Prefect server creati
 collide with the server's own task-run writes, which costs a fixed 2 s client back-off
 (`bench/pipeline.py` measures the overhead).
 
-Only one pipeline runs at a time: a second one waits for the `conductor-pipeline` slot (every
-step is idempotent, so the wait is about load, not safety).
+Only one pipeline runs at a time: a second one waits for the `conductor-pipeline` run lock
+(`models.locks`, released when its holder dies; every step is idempotent, so the wait is about
+load, not safety).
 """
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
 from prefect import flow, get_run_logger, task
@@ -24,11 +25,10 @@ from flows.hooks import notify_failure
 from flows.notion_ingest import notion_ingest
 from flows.sprint_rollup import sprint_rollup
 from flows.stakeholder_email import stakeholder_email
+from models import clock
+from models.locks import PIPELINE_LOCK, run_lock
 from models.settings import get_settings
-from tasks.concurrency import exclusive
 from tasks.retries import retry_when
-
-PIPELINE_LOCK = "conductor-pipeline"
 
 
 @task(
@@ -60,7 +60,7 @@ def _embed_if_configured(logger: Any) -> dict[str, Any] | None:
 
 
 def _run_name() -> str:
-    return f"pipeline-{datetime.now(get_settings().tz):%Y-%m-%dT%H:%M}"
+    return f"pipeline-{clock.local_now(get_settings().tz):%Y-%m-%dT%H:%M}"
 
 
 @flow(
@@ -77,7 +77,7 @@ def conductor_pipeline(
 ) -> dict[str, Any]:
     """Run every step in order, in this flow run; returns each step's result under its name."""
     logger = get_run_logger()
-    with exclusive(PIPELINE_LOCK):
+    with run_lock(PIPELINE_LOCK, get_settings().database_url, notify=logger.warning):
         ingest = notion_ingest.fn(full_refresh=full_refresh)
         embedded = _embed_if_configured(logger)
         rollup = sprint_rollup.fn(today=today)

@@ -9,16 +9,17 @@ anywhere loses and duplicates nothing on the next run.
 from __future__ import annotations
 
 import time
-from datetime import datetime
 from typing import Any
 
 from prefect import flow, get_run_logger
 from prefect.artifacts import create_markdown_artifact
 from prefect.runtime import flow_run
+from prefect.states import Cancelled, State
 
 from flows.hooks import notify_failure
+from models import clock
+from models.locks import INGEST_LOCK, IfBusy, LockBusyError, run_lock
 from models.settings import get_settings
-from tasks.concurrency import exclusive
 from tasks.notion import sync
 from tasks.notion.client import NotionGateway
 from tasks.notion.ingest_tasks import (
@@ -29,12 +30,10 @@ from tasks.notion.ingest_tasks import (
     sync_source,
 )
 
-INGEST_LOCK = "conductor-ingest"
-
 
 def _run_name() -> str:
     suffix = "-full" if flow_run.parameters.get("full_refresh") else ""
-    return f"ingest-{datetime.now(get_settings().tz):%Y-%m-%dT%H:%M}{suffix}"
+    return f"ingest-{clock.local_now(get_settings().tz):%Y-%m-%dT%H:%M}{suffix}"
 
 
 @flow(
@@ -44,12 +43,26 @@ def _run_name() -> str:
     log_prints=True,
     on_failure=[notify_failure],
 )
-def notion_ingest(full_refresh: bool = False, rollup_after: bool = False) -> dict[str, Any]:
+def notion_ingest(
+    full_refresh: bool = False, rollup_after: bool = False, if_busy: IfBusy = "wait"
+) -> dict[str, Any] | State:
     """Sync Notion into SQL; returns DESIGN §3 `ingest --json` counts.
 
     `rollup_after` runs the `sprint_rollup` steps in this same run once the sync committed:
     the scheduled deployment uses it so sprint health follows every ingest (DESIGN §6).
+    One sync runs at a time (`models.locks`): `if_busy="wait"` queues behind a running one,
+    `"skip"` (the 15-minute schedule) ends this run Cancelled, saying which run holds the lock.
     """
+    try:
+        return _ingest(full_refresh=full_refresh, rollup_after=rollup_after, if_busy=if_busy)
+    except LockBusyError as busy:
+        if if_busy != "skip":
+            raise
+        get_run_logger().info("%s", busy)
+        return Cancelled(message=str(busy))
+
+
+def _ingest(*, full_refresh: bool, rollup_after: bool, if_busy: IfBusy) -> dict[str, Any]:
     logger = get_run_logger()
     settings = get_settings()
     started = time.perf_counter()
@@ -60,7 +73,7 @@ def notion_ingest(full_refresh: bool = False, rollup_after: bool = False) -> dic
     # One sync at a time: two overlapping runs would diff the same pages against the same
     # stored state and record their changes twice.
     with (
-        exclusive(INGEST_LOCK),
+        run_lock(INGEST_LOCK, settings.database_url, if_busy=if_busy, notify=logger.warning),
         NotionGateway.from_settings(
             settings, before_request=shared_rate_limit_hook if shared else None
         ) as gateway,

@@ -20,14 +20,15 @@ from __future__ import annotations
 import re
 import secrets
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
 from pydantic import BaseModel, Field, ValidationError, field_validator
 from sqlmodel import Session, select
 
-from models import Person, Sprint, Ticket
+from models import Person, Sprint, Ticket, clock
 from models.errors import ConductorError
+from models.locks import INGEST_LOCK, run_lock
 from models.settings import ConfigError, Settings
 from models.sprints import find_sprint
 from tasks.assistant.chat import prompt_env
@@ -120,7 +121,7 @@ def prepare_ticket(
             "task create needs Notion: set CONDUCTOR_NOTION_TOKEN and both "
             "CONDUCTOR_NOTION_*_DATABASE_ID variables"
         )
-    today = today or datetime.now(settings.tz).date()
+    today = today or clock.local_today(settings.tz)
     own = gateway is None
     gateway = gateway or NotionGateway.from_settings(settings)
     try:
@@ -163,7 +164,10 @@ def submit_ticket(
     own = gateway is None
     gateway = gateway or NotionGateway.from_settings(settings)
     try:
-        stats = run_sync(session, gateway, settings)
+        # The same lock as the ingest flow: a scheduled sync running now would otherwise diff
+        # the same pages against the same stored state and record their changes twice.
+        with run_lock(INGEST_LOCK, settings.database_url):
+            stats = run_sync(session, gateway, settings)
     finally:
         if own:
             gateway.close()

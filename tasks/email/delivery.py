@@ -19,8 +19,8 @@ import smtplib
 import socket
 import ssl
 import tempfile
-import time
 from collections.abc import Sequence
+from datetime import datetime, timedelta
 from email.message import EmailMessage
 from email.utils import parseaddr
 from pathlib import Path
@@ -32,15 +32,15 @@ from prefect.exceptions import MissingContextError
 from prefect.tasks import exponential_backoff
 
 from models.errors import ConductorError
-from models.outbox import SENDING, SENT
+from models.locks import SEND_LOCK, LockBusyError, run_lock
 from models.settings import ConfigError, Settings, get_settings
 from tasks.email import outbox
 from tasks.email.render import RenderedUpdate, compose_message
 
 SMTP_TIMEOUT_S = 30.0
 DEFAULT_PORTS = {"ssl": 465, "starttls": 587, "none": 25}
-#: How long a run that lost the claim waits for the winner's result before reporting
-#: `in_progress` (the winner is normally done within one SMTP conversation).
+#: How long a run waits for another live sender before reporting `in_progress` (a sender is
+#: normally done within one SMTP conversation).
 WAIT_FOR_OTHER_SENDER_S = 30.0
 
 #: Result statuses of `deliver`.
@@ -168,15 +168,6 @@ def write_eml(message: EmailMessage, directory: Path, key: str) -> Path:
     return path
 
 
-def _wait_for_other_sender(key: str, wait_s: float) -> dict[str, Any] | None:
-    deadline = time.monotonic() + wait_s
-    entry = outbox.get_entry(key)
-    while entry and entry["status"] == SENDING and time.monotonic() < deadline:
-        time.sleep(0.2)
-        entry = outbox.get_entry(key)
-    return entry
-
-
 def deliver(
     update: RenderedUpdate,
     *,
@@ -189,8 +180,12 @@ def deliver(
 
     Returns `{"key", "status", "recipients", "subject", "message_id", "path"?}` where status is
     `sent` (SMTP), `written` (`.eml` file), `already_sent` (an earlier call delivered it) or
-    `in_progress` (another run holds the claim and did not finish within `wait_s`). A delivery
+    `in_progress` (another live run is sending and did not finish within `wait_s`). A delivery
     error marks the row `failed` and is re-raised, so a retry can claim it again.
+
+    Senders take turns under the `conductor-send` run lock, which dies with its holder: a row
+    still `sending` when we hold the lock was claimed by a run that died, and is taken over at
+    once instead of after the outbox's lease.
     """
     settings = get_settings()
     outbox.ensure_entry(
@@ -206,26 +201,40 @@ def deliver(
         "recipients": list(recipients),
         "subject": update.subject,
     }
-    claimed_at = outbox.claim(key, subject=update.subject, recipients=recipients)
-    if claimed_at is None:
-        entry = _wait_for_other_sender(key, wait_s)
-        if entry and entry["status"] == SENT:
-            result.update(
-                status=ALREADY_SENT,
-                subject=entry["subject"],
-                recipients=list(entry["recipients"]),
-                message_id=entry["provider_message_id"],
+    try:
+        with run_lock(SEND_LOCK, settings.database_url, wait_s=wait_s):
+            claimed_at = outbox.claim(
+                key, subject=update.subject, recipients=recipients, lease=timedelta(0)
             )
-            if entry["eml_path"]:
-                result["path"] = entry["eml_path"]
-            return result
-        if entry and entry["status"] == SENDING:
-            return {**result, "status": IN_PROGRESS}
-        # The other sender failed meanwhile: try once more to claim it ourselves.
-        claimed_at = outbox.claim(key, subject=update.subject, recipients=recipients)
-        if claimed_at is None:
-            return {**result, "status": IN_PROGRESS}
+            if claimed_at is None:
+                return {**result, **_already_sent(key)}
+            return {**result, **_send(update, key, claimed_at, recipients, settings)}
+    except LockBusyError:
+        return {**result, "status": IN_PROGRESS}
 
+
+def _already_sent(key: str) -> dict[str, Any]:
+    """What the earlier delivery of `key` recorded (only a `sent` row cannot be claimed)."""
+    entry = outbox.get_entry(key) or {}
+    done: dict[str, Any] = {
+        "status": ALREADY_SENT,
+        "subject": entry.get("subject"),
+        "recipients": list(entry.get("recipients") or []),
+        "message_id": entry.get("provider_message_id"),
+    }
+    if entry.get("eml_path"):
+        done["path"] = entry["eml_path"]
+    return done
+
+
+def _send(
+    update: RenderedUpdate,
+    key: str,
+    claimed_at: datetime,
+    recipients: Sequence[str],
+    settings: Settings,
+) -> dict[str, Any]:
+    """Deliver under our claim, then record it; a failure releases the claim for a retry."""
     message_id = message_id_for(key, settings.email_from)
     message = compose_message(update, settings.email_from, recipients, message_id)
     path: Path | None = None
@@ -249,10 +258,10 @@ def deliver(
             transient=transient,
         ) from exc
     outbox.mark_sent(key, claimed_at, message_id=message_id, eml_path=str(path) if path else None)
-    result.update(status=WRITTEN if path else SENT_SMTP, message_id=message_id)
+    sent: dict[str, Any] = {"status": WRITTEN if path else SENT_SMTP, "message_id": message_id}
     if path:
-        result["path"] = str(path)
-    return result
+        sent["path"] = str(path)
+    return sent
 
 
 def _retry_transient(_task: Any, _run: Any, state: Any) -> bool:

@@ -13,10 +13,13 @@ guarded by a claim:
    `claimed_at`, so a claimant whose lease expired and was taken over cannot overwrite the
    new owner's result.
 
-A `sent` row is never claimed again. The one window left is a crash after the SMTP server
-accepted the message but before `mark_sent` committed: the row stays `sending` and is
-reclaimed after `SENDING_LEASE`. The Message-ID is derived from the key, so a resend in that
-window carries the same Message-ID and mail clients (Gmail among them) show it once.
+A `sent` row is never claimed again. Senders take turns under a run lock that dies with its
+holder (`tasks.email.delivery`), so a row still `sending` when the next sender holds the lock
+was claimed by a run that died: it is taken over at once (`lease=0`). Without that lock a claim
+is honoured for `SENDING_LEASE`. The one window left is a crash after the SMTP server accepted
+the message but before `mark_sent` committed: the next run sends it again, with the same
+Message-ID (derived from the key), so mail clients that thread by Message-ID (Gmail among
+them) show it once and anyone can recognise the resend.
 
 Every function runs in its own short transaction so a claim is visible to other processes
 immediately. Works on SQLite and PostgreSQL.
