@@ -6,6 +6,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
@@ -190,8 +191,13 @@ def serve() -> None:
     from prefect import serve as prefect_serve
 
     from deployments import SPECS, build_deployments
+    from deployments.zombies import ensure_zombie_automation, heartbeat_environment
 
     settings = get_settings()
+    # The runs `serve` starts are child processes: they inherit the heartbeat setting, and the
+    # automation marks them Crashed if they stop heartbeating (a killed process, a lost machine).
+    os.environ.update(heartbeat_environment())
+    ensure_zombie_automation()
     for spec in SPECS:
         when = f"cron {spec.cron} ({settings.timezone})" if spec.cron else "on demand"
         console.print(f"  {spec.name:<20} {when}")
@@ -223,6 +229,9 @@ def server(
     url = (public_url or f"http://{host}:{port}").rstrip("/")
     env = os.environ.copy()
     env["PREFECT_SERVER_ANALYTICS_ENABLED"] = "false"
+    # A deployment run queued behind a busy slot asks again every 5 s (Prefect: 30 s), so the
+    # next run starts soon after a dead one is marked Crashed.
+    env.setdefault("PREFECT_SERVER_DEPLOYMENTS_CONCURRENCY_SLOT_WAIT_SECONDS", "5")
     env["PREFECT_UI_API_URL"] = f"{url}/api"
     console.print(f"Prefect UI and API on {url} (state in {env['PREFECT_HOME']}).")
     console.print(
@@ -239,9 +248,39 @@ def server(
         "--port",
         str(port),
     ]
+    threading.Thread(target=_prepare_server, args=(f"{url}/api",), daemon=True).start()
     code = run_child_until_stopped(command, env)
     if code not in (0, 130, -2, -15, 143):
         raise SystemExit(code)
+
+
+def _prepare_server(api_url: str, timeout_s: float = 180) -> None:
+    """Once the server answers, create what unattended operation needs on it: the automation
+    that marks runs whose process died as Crashed (`deployments.zombies`)."""
+    import httpx
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    from deployments.zombies import SILENCE_S, ensure_zombie_automation
+
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{api_url}/health", timeout=2).status_code == 200:
+                break
+        except httpx.HTTPError:
+            pass
+        time.sleep(1)
+    else:
+        return  # the server did not come up; it says why on its own output
+    try:
+        with temporary_settings(updates={PREFECT_API_URL: api_url}):
+            ensure_zombie_automation()
+    except Exception as exc:  # the server works without it; say what is missing
+        err_console.print(f"could not create the zombie-run automation: {escape(str(exc))}")
+        return
+    console.print(
+        f"Runs that stop heartbeating for {SILENCE_S} s are marked Crashed (automation created)."
+    )
 
 
 def run_child_until_stopped(command: list[str], env: dict[str, str]) -> int:

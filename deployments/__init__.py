@@ -35,7 +35,7 @@ class DeploymentSpec:
 
 SPECS: tuple[DeploymentSpec, ...] = (
     DeploymentSpec("notion-ingest", "flows/notion_ingest.py:notion_ingest", INGEST_CRON,
-                   {"rollup_after": True}, skip_when_busy=True, tags=("ingest",)),
+                   {"rollup_after": True, "if_busy": "skip"}, skip_when_busy=True, tags=("ingest",)),
     DeploymentSpec("sprint-rollup", "flows/sprint_rollup.py:sprint_rollup", tags=("rollup",)),
     DeploymentSpec("daily-summary", "flows/daily_summary.py:daily_summary", SUMMARY_CRON, tags=("summary",)),
     DeploymentSpec("stakeholder-email", "flows/stakeholder_email.py:stakeholder_email", EMAIL_CRON,

@@ -1,4 +1,4 @@
-"""Reading what flows published, for tests.
+"""Reading what flows published, and running a real Prefect server, for tests.
 
 Prefect 3.8's `read_artifacts` client methods send `null` for unset filters, which its own
 server rejects (422), so tests ask the REST endpoint directly.
@@ -6,7 +6,20 @@ server rejects (422), so tests ask the REST endpoint directly.
 
 from __future__ import annotations
 
-from typing import Any
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, TypeVar
+
+import httpx
+
+T = TypeVar("T")
 
 
 def read_artifacts(
@@ -41,3 +54,88 @@ def _filter(path: str, body: dict[str, Any]) -> list[dict[str, Any]]:
         response = client.request("POST", path, json=body)
     response.raise_for_status()
     return response.json()
+
+
+# --- a real, long-lived Prefect server in a subprocess ---------------------------------------
+
+
+def free_port() -> int:
+    """A TCP port nothing listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_for(check: Callable[[], T | None], timeout: float, what: str, every: float = 1) -> T:
+    """Poll `check` until it returns something truthy; HTTP errors count as "not yet"."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            value = check()
+        except httpx.HTTPError:
+            value = None
+        if value:
+            return value
+        time.sleep(every)
+    raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
+
+
+def clean_environment(**overrides: str) -> dict[str, str]:
+    """This process's environment without Conductor's or Prefect's API settings, plus
+    `overrides`: what a subprocess of the user's would start from."""
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith("CONDUCTOR_") and k != "PREFECT_API_URL"
+    }
+    env.update(overrides)
+    return env
+
+
+@contextmanager
+def running_prefect_server(home: Path) -> Iterator[str]:
+    """`prefect server start` on a free port with its own PREFECT_HOME; yields the API URL.
+
+    The server runs with Prefect's default service settings, so schedules are created by the
+    same scheduler loops a user's server runs.
+    """
+    port = free_port()
+    env = clean_environment(PREFECT_HOME=str(home), PREFECT_SERVER_ANALYTICS_ENABLED="false")
+    log = (home / "server.log").open("w")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1", "--port", str(port)],
+        env=env, stdout=log, stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    api = f"http://127.0.0.1:{port}/api"
+    try:
+        wait_for(
+            lambda: httpx.get(f"{api}/health", timeout=2).status_code == 200,
+            120,
+            "the Prefect server",
+        )
+        yield api
+    finally:
+        process.send_signal(signal.SIGINT)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+        log.close()
+
+
+def flow_run_state(api: str, flow_run_id: str) -> dict[str, Any]:
+    """The current state of one flow run, as the server has it."""
+    return httpx.get(f"{api}/flow_runs/{flow_run_id}", timeout=10).json()["state"]
+
+
+def wait_for_final_state(api: str, flow_run_id: str, timeout: float) -> dict[str, Any]:
+    """Wait until the run is in a terminal state; return that state."""
+
+    def final() -> dict[str, Any] | None:
+        state = flow_run_state(api, flow_run_id)
+        return state if state["type"] in TERMINAL else None
+
+    return wait_for(final, timeout, f"flow run {flow_run_id} to finish")
+
+
+TERMINAL = {"COMPLETED", "FAILED", "CRASHED", "CANCELLED"}

@@ -54,7 +54,7 @@ def test_doctor_json_reports_every_dependency(db_url: str, monkeypatch: pytest.M
     monkeypatch.setenv("CONDUCTOR_NOTION_BASE_URL", "http://127.0.0.1:9")  # nothing listens there
     monkeypatch.setenv("CONDUCTOR_REDIS_URL", "redis://127.0.0.1:9/0")
     # No Prefect API configured (another test's session harness may be up; its own "ok" path is
-    # tested against a real server in test_prefect_server.py).
+    # tested against a real server in test_orchestration_live.py).
     monkeypatch.setattr("tasks.health.prefect_api_url", lambda: None)
     result = runner.invoke(app, ["doctor", "--json"])
     payload = json.loads(result.stdout)

@@ -74,5 +74,5 @@ def test_schedules_are_those_of_the_design_in_the_team_time_zone() -> None:
         "conductor-pipeline": [],
     }
     assert (INGEST_CRON, SUMMARY_CRON, EMAIL_CRON) == ("*/15 * * * *", "0 9 * * 1-5", "0 16 * * 5")
-    assert deployments["notion-ingest"].parameters == {"rollup_after": True}
+    assert deployments["notion-ingest"].parameters == {"rollup_after": True, "if_busy": "skip"}
     assert all(d.concurrency_limit == 1 for d in deployments.values())

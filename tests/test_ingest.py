@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 from sqlmodel import Session, func, select
 
-from models import Person, Sprint, SyncState, Ticket, TicketAssignee, TicketEvent
+from models import Person, Sprint, SyncState, Ticket, TicketEvent
 from models.db import get_engine
 from models.settings import Settings, load_settings
 from tasks.notion.client import NotionAccessError, NotionGateway
@@ -16,6 +16,7 @@ from tasks.notion.sample_workspace import build_sample_workspace
 from tasks.notion.sandbox import Sandbox, start_sandbox
 from tasks.notion.sync import run_sync
 from tests.factories import SAMPLE_TODAY
+from tests.workspace_truth import expected, stored
 
 N_TICKETS = 250
 
@@ -43,46 +44,6 @@ def sync(settings: Settings, *, full_refresh: bool = False, gateway: NotionGatew
             return run_sync(session, gateway, settings, full_refresh=full_refresh)
         with NotionGateway.from_settings(settings, rps=None) as own:
             return run_sync(session, own, settings, full_refresh=full_refresh)
-
-
-def stored(db_url: str) -> dict[str, tuple]:
-    with Session(get_engine(db_url)) as session:
-        links: dict[str, list[str]] = {}
-        for link in session.exec(select(TicketAssignee).order_by(TicketAssignee.position)):
-            links.setdefault(link.ticket_id, []).append(link.person_id)
-        return {
-            t.id: (
-                t.title,
-                t.status,
-                t.points,
-                t.sprint_id,
-                tuple(links.get(t.id, ())),
-                t.removed_at is None,
-            )
-            for t in session.exec(select(Ticket))
-        }
-
-
-def expected(sandbox: Sandbox) -> dict[str, tuple]:
-    """What the sandbox holds, in the same shape, read from its records (not via our parser)."""
-    ws = sandbox.workspace
-    starts = {page.id: page.values["Dates"].start for page in ws.sprints()}
-    rows = {}
-    for page in ws.tickets():
-        values = page.values
-        # A carried-over ticket relates to the old and the new sprint: it is in the later one.
-        sprint = sorted(
-            values.get("Sprint") or (), key=lambda sid: starts.get(sid, ""), reverse=True
-        )
-        rows[page.id] = (
-            ws.title(page).replace("\x00", "\ufffd"),  # the one character PostgreSQL cannot store
-            values.get("Status"),
-            None if values.get("Points") is None else float(values["Points"]),
-            sprint[0] if sprint else None,
-            tuple(values.get("Assignee") or ()),
-            True,
-        )
-    return rows
 
 
 def test_full_sync_equals_the_sandbox(sandbox: Sandbox, db_url: str) -> None:
