@@ -50,13 +50,15 @@ def sandbox() -> Iterator[Sandbox]:
 def _environment(sandbox: Sandbox, db_url: str, home: Path, **extra: str) -> dict[str, str]:
     """A user's shell: Conductor pointed at the sandbox, Prefect state under CONDUCTOR_HOME."""
     env = clean_environment(
-        CONDUCTOR_HOME=str(home / "home"),
-        CONDUCTOR_OUTPUT_DIR=str(home / "out"),
-        CONDUCTOR_DATABASE_URL=db_url,
-        CONDUCTOR_STAKEHOLDERS=",".join(STAKEHOLDERS),
-        CONDUCTOR_NOTION_RATE_LIMIT_RPS="1000",
-        **sandbox.conductor_environment(),
-        **extra,
+        **{
+            "CONDUCTOR_HOME": str(home / "home"),
+            "CONDUCTOR_OUTPUT_DIR": str(home / "out"),
+            "CONDUCTOR_DATABASE_URL": db_url,
+            "CONDUCTOR_STAKEHOLDERS": ",".join(STAKEHOLDERS),
+            "CONDUCTOR_NOTION_RATE_LIMIT_RPS": "1000",
+            **sandbox.conductor_environment(),
+            **extra,
+        }
     )
     env.pop("PREFECT_HOME", None)
     return env
@@ -246,3 +248,38 @@ def test_a_send_killed_after_the_server_accepted_it_is_resent_with_the_same_mess
     assert sink.deliveries_per_recipient() == dict.fromkeys(STAKEHOLDERS, 2)
     first, second = sink.message_ids()
     assert first == second and first.startswith("<") and first.endswith(">")
+
+
+def _session_members(session_id: int) -> list[int]:
+    """Live processes of one session (from /proc): what a command left running."""
+    members = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[3]) == session_id and fields[0] != "Z":
+            members.append(int(stat.parent.name))
+    return members
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_a_terminated_ingest_takes_its_temporary_prefect_server_with_it(
+    sandbox: Sandbox, db_url: str, tmp_path: Path
+) -> None:
+    env = _environment(sandbox, db_url, tmp_path, CONDUCTOR_NOTION_RATE_LIMIT_RPS="3")
+    log = tmp_path / "conductor.log"
+    victim = _start(["ingest"], env, log)
+    try:
+        wait_for(lambda: sandbox.count(path_contains="/query") >= 2, 120, "the sync to start")
+        assert len(_session_members(victim.pid)) >= 2, "the CLI and its temporary server"
+        victim.send_signal(signal.SIGTERM)
+        code = victim.wait(timeout=30)
+        left = wait_for(
+            lambda: not _session_members(victim.pid) or None, 15, "the temporary server to stop"
+        )
+    finally:
+        _remove_leftovers(victim)
+    assert left and code == 128 + signal.SIGTERM, log.read_text()[-2000:]
+    assert _rerun(["ingest"], env | {"CONDUCTOR_NOTION_RATE_LIMIT_RPS": "1000"}, log) < RECOVERY_S
+    assert stored(db_url) == expected(sandbox)

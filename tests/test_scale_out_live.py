@@ -87,9 +87,7 @@ def deployed(conductor_server: str, tmp_path_factory: pytest.TempPathFactory) ->
     """Steps 3 of the recipe: the work pool and `prefect deploy --all`, as the README says."""
     home = tmp_path_factory.mktemp("deploy")
     env = _cli_environment(conductor_server, home)
-    pool = _run(
-        ["uv", "run", "prefect", "work-pool", "create", "conductor", "--type", "process"], env
-    )
+    pool = _run([*PREFECT, "work-pool", "create", "conductor", "--type", "process"], env)
     assert pool.returncode == 0, pool.stdout + pool.stderr
     env.update(CONDUCTOR_PROJECT_DIR=str(ROOT), CONDUCTOR_TIMEZONE=TZ)
     deploy = _run([*PREFECT, "deploy", "--all"], env)

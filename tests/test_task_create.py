@@ -4,6 +4,8 @@ in the local Notion sandbox, ingested, and listed by `conductor tickets --json`.
 from __future__ import annotations
 
 import json
+import threading
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -14,6 +16,7 @@ from typer.testing import CliRunner
 from cli.app import app
 from models import LlmCall
 from models.db import get_engine
+from models.locks import INGEST_LOCK, run_lock
 from models.settings import get_settings
 from tasks.assistant.task_intake import TaskIntakeError, TicketDraft
 from tasks.llm import cache as llm_cache
@@ -174,3 +177,29 @@ def test_draft_schema_rejects_negative_points_and_blank_titles() -> None:
     with pytest.raises(ValueError):
         TicketDraft.model_validate({"title": "ok", "points": -1})
     assert TicketDraft.model_validate({"title": "ok", "assignee": "none"}).assignee is None
+
+
+def test_the_follow_up_ingest_waits_for_a_running_sync_instead_of_overlapping_it(
+    configured: Sandbox, db_url: str
+) -> None:
+    """A scheduled ingest holds the sync lock: the page is created at once, but its ingest
+    starts only when that sync is done, so no change is diffed (and recorded) twice."""
+    order: list[str] = []
+    held = threading.Event()
+
+    def scheduled_ingest() -> None:
+        with run_lock(INGEST_LOCK, db_url, holder="flow run ingest-2026-11-24T09:15"):
+            held.set()
+            time.sleep(2)
+            order.append("scheduled ingest done")
+
+    other = threading.Thread(target=scheduled_ingest)
+    other.start()
+    held.wait(10)
+    with mocked_llm(json.dumps(DRAFT)):
+        result = CliRunner().invoke(app, ["task", "create", REQUEST, "--yes", "--json"])
+        order.append("task create done")
+    other.join()
+    assert result.exit_code == 0, result.output
+    assert order == ["scheduled ingest done", "task create done"]
+    assert page_posts(configured) == 1
