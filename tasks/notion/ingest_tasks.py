@@ -93,7 +93,7 @@ def ensure_shared_rate_limit(rps: float) -> bool:
     """Create (or update) the global rate limit that keeps *all* processes under `rps` to Notion.
 
     Opt-in (`CONDUCTOR_NOTION_SHARED_RATE_LIMIT=true`) for several workers sharing one token:
-    each slot costs a Prefect API round trip (~1 s measured against the local API), so a single
+    each slot costs a Prefect API round trip (~7 ms, `bench/shared_rate_limit.py`), so a single
     process relies on its in-process token bucket alone. Returns False (and the in-process
     limiter alone applies) when the Prefect API cannot be reached.
     """
