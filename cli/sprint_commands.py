@@ -31,7 +31,9 @@ def _today() -> date:
 @app.command()
 def sprint(
     selector: str = typer.Argument("current", help="`current` or a sprint name (unique prefix)."),
-    as_json: bool = typer.Option(False, "--json", help="Print JSON only (DESIGN §3 shape)."),
+    as_json: bool = typer.Option(
+        False, "--json", help="Print JSON only (the shape in docs/design.md §3)."
+    ),
 ) -> None:
     """Where a sprint stands: scope, burndown, forecast, status mix, load and blocked work.
 

@@ -1,4 +1,4 @@
-"""The scheduled deployments of DESIGN §6, for `conductor serve` (and mirrored in prefect.yaml).
+"""The scheduled deployments of docs/design.md §6, for `conductor serve` (and mirrored in prefect.yaml).
 
 | deployment | flow | schedule (CONDUCTOR_TIMEZONE) | overlap |
 |---|---|---|---|
@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-#: Cron expressions of DESIGN §6, shared by `conductor serve`, prefect.yaml and the tests.
+#: Cron expressions of docs/design.md §6, shared by `conductor serve`, prefect.yaml and the tests.
 INGEST_CRON = "*/15 * * * *"
 SUMMARY_CRON = "0 9 * * 1-5"
 EMAIL_CRON = "0 16 * * 5"

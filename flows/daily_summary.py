@@ -125,7 +125,7 @@ def publish_summary(day: date, text: str) -> str:
     on_failure=[notify_failure],
 )
 def daily_summary(day: date | None = None) -> dict[str, Any]:
-    """Summarise `day` (default: today in CONDUCTOR_TIMEZONE); returns DESIGN §3 `summary --json`."""
+    """Summarise `day` (default: today in CONDUCTOR_TIMEZONE); returns docs/design.md §3 `summary --json`."""
     logger = get_run_logger()
     settings = get_settings()
     day = day or clock.local_today(settings.tz)

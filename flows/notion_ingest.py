@@ -46,10 +46,10 @@ def _run_name() -> str:
 def notion_ingest(
     full_refresh: bool = False, rollup_after: bool = False, if_busy: IfBusy = "wait"
 ) -> dict[str, Any] | State:
-    """Sync Notion into SQL; returns DESIGN §3 `ingest --json` counts.
+    """Sync Notion into SQL; returns docs/design.md §3 `ingest --json` counts.
 
     `rollup_after` runs the `sprint_rollup` steps in this same run once the sync committed:
-    the scheduled deployment uses it so sprint health follows every ingest (DESIGN §6).
+    the scheduled deployment uses it so sprint health follows every ingest (docs/design.md §6).
     One sync runs at a time (`models.locks`): `if_busy="wait"` queues behind a running one,
     `"skip"` (the 15-minute schedule) ends this run Cancelled, saying which run holds the lock.
     """

@@ -1,4 +1,4 @@
-"""Read queries shared by the CLI and the agent API (DESIGN §3 shapes)."""
+"""Read queries shared by the CLI and the agent API (docs/design.md §3 shapes)."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ def _today() -> datetime:
 
 
 def ticket_json(ticket: Ticket, assignee_ids: list[str]) -> dict:
-    """A ticket as DESIGN §3 `tickets --json` shapes it."""
+    """A ticket as docs/design.md §3 `tickets --json` shapes it."""
     return {
         "id": ticket.id,
         "key": ticket.key,

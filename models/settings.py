@@ -1,6 +1,6 @@
 """Conductor's configuration: one `Settings` object read from `CONDUCTOR_*` env vars and `.env`.
 
-Every variable of DESIGN §2 lives here. Secrets are `SecretStr` so they never show up in a
+Every variable of docs/design.md §2 lives here. Secrets are `SecretStr` so they never show up in a
 `repr`, a log line or `conductor doctor`. Invalid values fail at start-up with a `ConfigError`
 whose message is one line naming the variable and the fix.
 """

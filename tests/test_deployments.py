@@ -1,4 +1,4 @@
-"""prefect.yaml and `conductor serve` declare the same, valid deployments (DESIGN §6)."""
+"""prefect.yaml and `conductor serve` declare the same, valid deployments (docs/design.md §6)."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
-"""The sprint report: every number of DESIGN §3 `sprint --json` and the reasons behind them.
+"""The sprint report: every number of docs/design.md §3 `sprint --json` and the reasons behind them.
 
-Definitions follow DESIGN §5. Times: the sprint runs from the start of its first day to the end
+Definitions follow docs/design.md §5. Times: the sprint runs from the start of its first day to the end
 of its last day in `CONDUCTOR_TIMEZONE`; "now" for a running sprint is the end of `today`, for a
 closed one the end of its last day. Points are rounded to 2 decimals only when presented.
 """
@@ -45,7 +45,7 @@ ON_TRACK, AT_RISK, OFF_TRACK = "on_track", "at_risk", "off_track"
 def sprint_report(session: Session, sprint: Sprint, today: date, settings: Settings) -> dict:
     """Where `sprint` stands on `today` (team calendar day), as JSON-ready data.
 
-    Shape: DESIGN §3 (`sprint`, `metrics`, `by_status`, `by_assignee`, `burndown`, `blocked`)
+    Shape: docs/design.md §3 (`sprint`, `metrics`, `by_status`, `by_assignee`, `burndown`, `blocked`)
     plus `forecast_detail`, `cycle_time`, `aging`, `at_risk`, `unpointed`, `carry_over`.
     Reads only (its one write is a temporary table on the session's own connection, see
     `stored_ticket_states`); safe to call from the CLI while a flow writes.

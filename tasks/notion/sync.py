@@ -70,7 +70,7 @@ COUNT_FIELDS = ("fetched", "created", "updated", "unchanged", "removed", "quaran
 
 @dataclass
 class IngestStats(Counts):
-    """Counts of one ingest run (tickets and sprints together): DESIGN §3 `ingest --json`."""
+    """Counts of one ingest run (tickets and sprints together): docs/design.md §3 `ingest --json`."""
 
     requests: int = 0
     rate_limited: int = 0

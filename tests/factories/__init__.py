@@ -15,7 +15,7 @@ _BASE_TIME = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 #: its promises on every other day too.
 SAMPLE_TODAY = date(2026, 11, 24)
 
-#: DESIGN §3 `tickets --json`: the keys of one ticket, in order (the contract, not the code's).
+#: docs/design.md §3 `tickets --json`: the keys of one ticket, in order (the contract, not the code's).
 TICKET_JSON_KEYS = (
     "id",
     "key",
