@@ -127,7 +127,7 @@ def api(
     """Serve the agent HTTP API (OpenAPI docs at /docs); needs CONDUCTOR_API_TOKEN."""
     import uvicorn
 
-    from tasks.assistant.api import check_bind, create_app
+    from api import check_bind, create_app
 
     settings = get_settings()
     check_bind(host, require_auth=not no_auth, settings=settings)

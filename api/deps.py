@@ -1,0 +1,69 @@
+"""Per-request dependencies: the app's settings, one database session, and bearer-token auth.
+
+Auth is a dependency (not a middleware) so that it is declared once and OpenAPI shows the
+bearer scheme (the Authorize button of /docs) from the same object that enforces it. `create_app`
+applies it app-wide: FastAPI resolves an app's dependencies before a route's own parameters, so
+a caller without the token gets a 401, never a 422 describing the schema. The docs routes
+(/docs, /redoc, /openapi.json) are not API routes and stay public: they describe the API and
+expose no data.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterator
+from typing import Annotated
+
+from fastapi import Depends, HTTPException, Request, status
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlmodel import Session
+
+from models.db import get_engine
+from models.settings import Settings
+
+UNAUTHORISED = "missing or wrong bearer token (Authorization: Bearer $CONDUCTOR_API_TOKEN)"
+
+# auto_error=False: a missing or non-Bearer header comes back as None and `require_token`
+# answers it with the same 401 + WWW-Authenticate as a wrong token (HTTPBearer's own error
+# would differ in status and body).
+_bearer = HTTPBearer(auto_error=False, description="Authorization: Bearer $CONDUCTOR_API_TOKEN")
+
+
+def get_settings(request: Request) -> Settings:
+    """The settings the app was built with (`create_app` keeps them on `app.state`)."""
+    return request.app.state.settings
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+
+
+def get_db(settings: SettingsDep) -> Iterator[Session]:
+    """One session per request on the app's database."""
+    with Session(get_engine(settings.database_url), expire_on_commit=False) as session:
+        yield session
+
+
+SessionDep = Annotated[Session, Depends(get_db)]
+
+
+def require_token(
+    request: Request,
+    settings: SettingsDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> None:
+    """401 unless the request carries `Authorization: Bearer $CONDUCTOR_API_TOKEN`.
+
+    The comparison is constant-time (on bytes, so a non-ASCII header is just wrong, not a
+    500). An app built with `require_auth=False` (loopback only, see `check_bind`) lets every
+    request through but still declares the scheme, so its OpenAPI is the same.
+    """
+    if not request.app.state.require_auth:
+        return
+    expected = settings.api_token.get_secret_value() if settings.api_token else ""
+    given = credentials.credentials if credentials else ""  # HTTPBearer strips it
+    if not expected or not secrets.compare_digest(given.encode(), expected.encode()):
+        raise HTTPException(
+            status.HTTP_401_UNAUTHORIZED,
+            UNAUTHORISED,
+            headers={"WWW-Authenticate": "Bearer"},
+        )
