@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import typer
-from sqlalchemy.engine import make_url
 
 from cli.app import app
 from cli.output import console
 from models.db import create_db_engine, current_revision, head_revision, upgrade_schema
-from models.settings import get_settings
+from models.settings import get_settings, redact_url
 
 db_app = typer.Typer(help="Database schema management.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
@@ -25,7 +24,7 @@ def upgrade() -> None:
         after = current_revision(engine)
     finally:
         engine.dispose()
-    where = make_url(url).render_as_string(hide_password=True)
+    where = redact_url(url)
     if before == after:
         console.print(f"Database {where} is up to date (revision {after}).")
     else:

@@ -32,7 +32,7 @@ def require_notion() -> None:
 def run_ingest_with_progress(full_refresh: bool, quiet: bool = False) -> dict:
     """Run the `notion_ingest` flow, showing pages synced per data source on stderr."""
     from flows.notion_ingest import notion_ingest
-    from tasks.notion.sync import add_progress_listener, remove_progress_listener
+    from tasks.notion.sync import reporting_progress
 
     progress = Progress(
         SpinnerColumn(),
@@ -51,12 +51,8 @@ def run_ingest_with_progress(full_refresh: bool, quiet: bool = False) -> dict:
             bars[kind] = progress.add_task(f"Syncing {kind}", total=None)
         progress.advance(bars[kind], pages)
 
-    add_progress_listener(on_batch)
-    try:
-        with progress:
-            return run_in_process(notion_ingest, full_refresh=full_refresh)
-    finally:
-        remove_progress_listener(on_batch)
+    with progress, reporting_progress(on_batch):
+        return run_in_process(notion_ingest, full_refresh=full_refresh)
 
 
 @app.command()

@@ -188,22 +188,15 @@ def serve() -> None:
             f"set PREFECT_API_URL (start a server with `conductor server`, then "
             f"export PREFECT_API_URL={UI_URL}/api)"
         )
-    from prefect import serve as prefect_serve
-
-    from deployments import SPECS, build_deployments
-    from deployments.zombies import ensure_zombie_automation, heartbeat_environment
+    from deployments import SPECS, serve_deployments
 
     settings = get_settings()
-    # The runs `serve` starts are child processes: they inherit the heartbeat setting, and the
-    # automation marks them Crashed if they stop heartbeating (a killed process, a lost machine).
-    os.environ.update(heartbeat_environment())
-    ensure_zombie_automation()
     for spec in SPECS:
         when = f"cron {spec.cron} ({settings.timezone})" if spec.cron else "on demand"
         console.print(f"  {spec.name:<20} {when}")
     console.print(f"Serving {len(SPECS)} deployments to {api_url} — Ctrl-C stops.")
     with suppress(KeyboardInterrupt):
-        prefect_serve(*build_deployments(settings.timezone), print_starting_message=False)
+        serve_deployments(settings.timezone)
     console.print("Stopped serving; schedules are paused until the next `conductor serve`.")
 
 

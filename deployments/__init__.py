@@ -1,4 +1,8 @@
-"""The scheduled deployments of docs/design.md §6, for `conductor serve` (and mirrored in prefect.yaml).
+"""The one table of Conductor's deployments (docs/design.md §6).
+
+`conductor serve` and each flow module run directly (`python -m flows.notion_ingest`) serve
+from `SPECS`; prefect.yaml repeats it for `prefect deploy` (which reads YAML only), and
+tests/test_deployments.py fails when the two differ.
 
 | deployment | flow | schedule (CONDUCTOR_TIMEZONE) | overlap |
 |---|---|---|---|
@@ -11,6 +15,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -52,10 +57,10 @@ def _load_flow(entrypoint: str) -> Any:
     return getattr(module, name)
 
 
-def build_deployments(timezone: str) -> list[Any]:
+def build_deployments(timezone: str, names: Sequence[str] | None = None) -> list[Any]:
     """Runner deployments for `prefect.serve`, with cron schedules in `timezone`.
 
-    Each deployment allows one active run: the 15-minute ingest skips a tick while the previous
+    `names` picks some of `SPECS` (default: all). Each deployment allows one active run: the 15-minute ingest skips a tick while the previous
     run is still going (CANCEL_NEW); the others queue (ENQUEUE).
     """
     from prefect.client.schemas.objects import ConcurrencyLimitConfig, ConcurrencyLimitStrategy
@@ -63,6 +68,8 @@ def build_deployments(timezone: str) -> list[Any]:
 
     deployments = []
     for spec in SPECS:
+        if names is not None and spec.name not in names:
+            continue
         strategy = (
             ConcurrencyLimitStrategy.CANCEL_NEW
             if spec.skip_when_busy
@@ -78,3 +85,21 @@ def build_deployments(timezone: str) -> list[Any]:
             )
         )
     return deployments
+
+
+def serve_deployments(timezone: str, names: Sequence[str] | None = None) -> None:
+    """Serve deployments of `SPECS` to the Prefect API until interrupted (blocks).
+
+    The runs a runner starts are its child processes: they inherit the heartbeat setting, and
+    the zombie automation marks them Crashed if they go silent (`deployments.zombies`).
+    Used by `conductor serve` (all of them) and by each flow file run directly (its own).
+    """
+    import os
+
+    from prefect import serve
+
+    from deployments.zombies import ensure_zombie_automation, heartbeat_environment
+
+    os.environ.update(heartbeat_environment())
+    ensure_zombie_automation()
+    serve(*build_deployments(timezone, names), print_starting_message=False)

@@ -100,4 +100,6 @@ def conductor_pipeline(
 
 
 if __name__ == "__main__":
-    conductor_pipeline.serve(name="conductor-pipeline")
+    from deployments import serve_deployments
+
+    serve_deployments(get_settings().timezone, names=["conductor-pipeline"])

@@ -160,9 +160,6 @@ def daily_summary(day: date | None = None) -> dict[str, Any]:
 
 
 if __name__ == "__main__":
-    from prefect.schedules import Cron
+    from deployments import serve_deployments
 
-    daily_summary.serve(
-        name="daily-summary",
-        schedule=Cron("0 9 * * 1-5", timezone=get_settings().timezone),
-    )
+    serve_deployments(get_settings().timezone, names=["daily-summary"])

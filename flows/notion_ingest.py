@@ -116,4 +116,6 @@ def _report(counts: dict[str, Any], people: int, *, full_scan: bool) -> str:
 
 
 if __name__ == "__main__":
-    notion_ingest.serve(name="notion-ingest", cron="*/15 * * * *")
+    from deployments import serve_deployments
+
+    serve_deployments(get_settings().timezone, names=["notion-ingest"])

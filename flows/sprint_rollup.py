@@ -27,6 +27,7 @@ from tasks.metrics.html_report import report_file_name, write_sprint_html
 from tasks.metrics.report import sprint_report
 from tasks.metrics.snapshots import record_snapshots, sprints_to_snapshot
 from tasks.retries import retry_on_database_hiccup
+from tasks.templating import escape_markdown
 
 CACHE_FOR = timedelta(hours=12)
 
@@ -123,10 +124,10 @@ def _markdown(report: dict, chart_uri: str, html_uri: str) -> str:
     """The markdown artifact. Titles go into a table cell, so pipes and brackets are escaped."""
     m, detail = report["metrics"], report["forecast_detail"]
     lines = [
-        f"# {_md(report['sprint']['name'])} — {m['forecast'].replace('_', ' ')}",
+        f"# {escape_markdown(report['sprint']['name'])} — {m['forecast'].replace('_', ' ')}",
         f"{report['sprint']['start']} → {report['sprint']['end']}, as of {report['sprint']['as_of']}",
         "",
-        f"**Forecast:** {_md(detail['reason'])}",
+        f"**Forecast:** {escape_markdown(detail['reason'])}",
         "",
         "| scope | committed | added | removed | completed | remaining | done | velocity |",
         "|---:|---:|---:|---:|---:|---:|---:|---:|",
@@ -142,10 +143,6 @@ def _markdown(report: dict, chart_uri: str, html_uri: str) -> str:
         f"Burndown chart: `{chart_uri}` · HTML report: `{html_uri}`",
     ]
     return "\n".join(lines)
-
-
-def _md(text: str) -> str:
-    return "".join(f"\\{c}" if c in "\\`*_[]<>|#" else c for c in text)
 
 
 def _run_name() -> str:
@@ -205,4 +202,6 @@ def sprint_rollup(today: date | None = None) -> dict[str, Any]:
 
 
 if __name__ == "__main__":
-    sprint_rollup.serve(name="sprint-rollup")
+    from deployments import serve_deployments
+
+    serve_deployments(get_settings().timezone, names=["sprint-rollup"])

@@ -7,7 +7,6 @@ an extra update sent by hand.
 
 from __future__ import annotations
 
-import re
 from datetime import date
 from typing import Any
 
@@ -25,6 +24,7 @@ from tasks.email.delivery import (
 )
 from tasks.email.outbox import adhoc_period, idempotency_key, weekly_period
 from tasks.email.render import check_audience, collect_update_inputs, render_update
+from tasks.templating import escape_markdown
 
 
 @flow(
@@ -85,17 +85,12 @@ def _preview_recipients() -> list[str]:
         return []
 
 
-def _md(text: str) -> str:
-    """Notion text shown as literal Markdown (no links or images in the Prefect UI)."""
-    return re.sub(r"([\\`*_{}\[\]()<>#+!|~-])", r"\\\1", text)
-
-
 def _artifact(result: dict[str, Any]) -> str:
     where = f"\n| file | `{result['path']}` |" if result.get("path") else ""
     return (
         f"## Stakeholder email: {result['status'].replace('_', ' ')}\n\n"
         f"| | |\n|---|---|\n"
-        f"| subject | {_md(result['subject'])} |\n"
+        f"| subject | {escape_markdown(result['subject'])} |\n"
         f"| audience | {result['audience']} |\n"
         f"| recipients | {', '.join(result['recipients'])} |\n"
         f"| idempotency key | `{result['key']}` |"
@@ -104,9 +99,6 @@ def _artifact(result: dict[str, Any]) -> str:
 
 
 if __name__ == "__main__":
-    from prefect.schedules import Cron
+    from deployments import serve_deployments
 
-    stakeholder_email.serve(
-        name="stakeholder-email",
-        schedules=[Cron("0 16 * * 5", timezone=get_settings().timezone)],
-    )
+    serve_deployments(get_settings().timezone, names=["stakeholder-email"])

@@ -20,7 +20,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Session
 
-from models.settings import ConfigError, get_settings
+from models.settings import ConfigError, get_settings, redact_url
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 
@@ -137,7 +137,7 @@ def get_engine(url: str | None = None) -> Engine:
             engine.dispose()
             reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
             raise DatabaseUnavailableError(
-                f"cannot open database {make_url(url).render_as_string(hide_password=True)}: "
+                f"cannot open database {redact_url(url)}: "
                 f"{reason} — check CONDUCTOR_DATABASE_URL and that the server is running"
             ) from None
         _engines[url] = engine

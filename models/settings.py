@@ -263,12 +263,11 @@ def get_settings() -> Settings:
 
 
 def apply_process_defaults() -> None:
-    """Environment defaults that must be in place before Prefect or LiteLLM are imported.
+    """Environment defaults that must be in place before Prefect is imported.
 
     - Prefect keeps its state (and the ephemeral API's database) under `CONDUCTOR_HOME/prefect`,
       so `conductor server` later shows the runs the CLI made; analytics stay off (offline
       machines otherwise hit "database is locked"), and the ephemeral API gets time to start.
-    - LiteLLM uses its bundled cost map instead of downloading one on every import.
     Values the user set explicitly are kept.
     """
     try:
@@ -279,7 +278,6 @@ def apply_process_defaults() -> None:
         "PREFECT_HOME": str(home / "prefect"),
         "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
         "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "120",
-        "LITELLM_LOCAL_MODEL_COST_MAP": "True",
     }
     for name, value in defaults.items():
         os.environ.setdefault(name, value)

@@ -22,7 +22,7 @@ from prefect_redis.blocks import RedisDatabase
 from prefect_redis.locking import RedisLockManager
 from pydantic import SecretStr
 
-from models.settings import Settings
+from models.settings import Settings, redact_url
 from tasks.health import redis_reachable
 
 logger = logging.getLogger(__name__)
@@ -73,16 +73,6 @@ def shared_cache_options(settings: Settings, cache_key_fn: CacheKeyFn) -> dict[s
         lock_manager=locks, isolation_level="SERIALIZABLE"
     )
     return {"cache_policy": policy, "result_storage": results}
-
-
-def redacted(url: str) -> str:
-    """`url` with its password masked, fit for logs."""
-    from sqlalchemy.engine import make_url
-
-    try:
-        return make_url(url).render_as_string(hide_password=True)
-    except Exception:  # an unparsable URL is reported without any of it
-        return "redis"
 
 
 def reset_shared_cache() -> None:
@@ -155,6 +145,6 @@ def _warn_unreachable_once(url: str) -> None:
     logger.warning(
         "Redis at CONDUCTOR_REDIS_URL (%s) is unreachable; cached task results stay in local "
         "files under %s instead (and concurrent runs do not wait for each other)",
-        redacted(url),
+        redact_url(url),
         get_current_settings().results.local_storage_path,
     )

@@ -14,9 +14,8 @@ from dataclasses import asdict, dataclass
 
 import httpx
 from sqlalchemy import text
-from sqlalchemy.engine import make_url
 
-from models.settings import Settings
+from models.settings import Settings, redact_url
 
 OK, NOT_CONFIGURED, ERROR = "ok", "not_configured", "error"
 TIMEOUT_S = 5.0
@@ -42,7 +41,7 @@ def _first_line(exc: BaseException) -> str:
 def check_database(settings: Settings) -> Check:
     from models.db import create_db_engine, current_revision, head_revision
 
-    where = make_url(settings.database_url).render_as_string(hide_password=True)
+    where = redact_url(settings.database_url)
     engine = create_db_engine(settings.database_url)
     try:
         with engine.connect() as conn:
@@ -84,11 +83,7 @@ def check_redis(settings: Settings) -> Check:
         return Check("redis", NOT_CONFIGURED, "caches and locks use local files")
     import redis
 
-    where = (
-        make_url(settings.redis_url).render_as_string(hide_password=True)
-        if "://" in settings.redis_url
-        else "redis"
-    )
+    where = redact_url(settings.redis_url) if "://" in settings.redis_url else "redis"
     client = redis.Redis.from_url(
         settings.redis_url, socket_connect_timeout=TIMEOUT_S, socket_timeout=TIMEOUT_S
     )

@@ -22,7 +22,7 @@ from prefect.settings import get_current_settings
 from sqlmodel import Session
 
 from models.db import get_engine
-from models.settings import get_settings
+from models.settings import get_settings, redact_url
 from tasks import caching
 from tasks.llm import cache as llm_cache
 from tasks.llm import gateway
@@ -222,6 +222,6 @@ def test_unreachable_redis_warns_once_without_the_password_and_caches_locally(
 
 
 def test_redacted_url_masks_the_password() -> None:
-    assert caching.redacted("redis://user:s3cret@cache.internal:6380/2") == (
+    assert redact_url("redis://user:s3cret@cache.internal:6380/2") == (
         "redis://user:***@cache.internal:6380/2"
     )

@@ -24,11 +24,9 @@ import secrets
 import uuid
 from dataclasses import dataclass, field
 from datetime import date
-from functools import cache
-from pathlib import Path
 from typing import Any
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from jinja2 import Environment
 from sqlalchemy import delete, func
 from sqlmodel import Session, select
 
@@ -39,8 +37,8 @@ from models.settings import Settings
 from models.sprints import find_sprint
 from tasks.assistant.search import SearchHit, search_tickets
 from tasks.llm.gateway import LlmUnavailableError, complete
+from tasks.templating import environment
 
-PROMPTS_DIR = Path(__file__).resolve().parents[2] / "templates" / "prompts"
 SYSTEM_TEMPLATE = "chat_system.md.j2"
 #: Tickets retrieved per question.
 RETRIEVED_TICKETS = 8
@@ -371,12 +369,6 @@ def _fenced(value: Any, limit: int | None = None) -> str:
     return _FENCE_MARKER.sub("", text)
 
 
-@cache
 def prompt_env() -> Environment:
     """Jinja environment over `templates/prompts` (plain text: no HTML escaping)."""
-    return Environment(
-        loader=FileSystemLoader(PROMPTS_DIR),
-        undefined=StrictUndefined,
-        keep_trailing_newline=False,
-        autoescape=False,
-    )
+    return environment("prompts", "text")

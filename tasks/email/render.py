@@ -20,11 +20,9 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from email.message import EmailMessage
 from email.utils import format_datetime
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
 from prefect import task
 from prefect.cache_policies import NO_CACHE
@@ -34,8 +32,8 @@ from models import Summary
 from models.base import utcnow
 from models.errors import ConductorError
 from models.sprints import find_sprint
+from tasks.templating import environment
 
-TEMPLATES_DIR = Path(__file__).resolve().parents[2] / "templates" / "email"
 AUDIENCES = ("stakeholders", "team")
 
 #: Hosts a ticket link may point at. Anything else is shown as text without a link.
@@ -86,7 +84,6 @@ class RenderedUpdate:
 
     audience: str
     sprint_id: str | None
-    sprint_name: str
     subject: str
     html: str
     text: str
@@ -383,21 +380,7 @@ def build_context(inputs: UpdateInputs, audience: str) -> dict[str, Any]:
     }
 
 
-def _environments() -> tuple[Environment, Environment]:
-    loader = FileSystemLoader(TEMPLATES_DIR)
-    html = Environment(loader=loader, autoescape=True, undefined=StrictUndefined)
-    text = Environment(
-        loader=loader,
-        autoescape=False,
-        undefined=StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
-    )
-    return html, text
-
-
-_HTML_ENV, _TEXT_ENV = _environments()
+_HTML_ENV, _TEXT_ENV = environment("email", "html"), environment("email", "text")
 
 
 def render_email(inputs: UpdateInputs, audience: str) -> RenderedUpdate:
@@ -412,7 +395,6 @@ def render_email(inputs: UpdateInputs, audience: str) -> RenderedUpdate:
     return RenderedUpdate(
         audience=audience,
         sprint_id=(inputs.report.get("sprint") or {}).get("id"),
-        sprint_name=context["sprint"]["name"],
         subject=context["subject"],
         html=html,
         text=text,

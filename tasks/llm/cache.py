@@ -20,8 +20,6 @@ from typing import Any
 from models.settings import Settings
 from tasks.health import redis_reachable
 
-os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
-
 logger = logging.getLogger(__name__)
 
 #: Prefix of every key this project writes to Redis, so an operator can find or flush them.

@@ -16,7 +16,6 @@ httpx, which is what tests mock.
 from __future__ import annotations
 
 import logging
-import os
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -29,8 +28,6 @@ from models.errors import ConductorError
 from models.settings import Settings
 from models.summaries import LlmCall
 from tasks.llm.cache import configure_llm_cache
-
-os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 
 logger = logging.getLogger(__name__)
 

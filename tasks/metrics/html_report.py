@@ -9,25 +9,19 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
 
-TEMPLATES_DIR = Path(__file__).resolve().parents[2] / "templates" / "report"
-
-
-def _environment() -> Environment:
-    return Environment(
-        loader=FileSystemLoader(TEMPLATES_DIR),
-        autoescape=select_autoescape(["html", "j2"], default=True),
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
+from tasks.templating import environment
 
 
 def render_sprint_html(report: dict, chart_svg: str | None) -> str:
     """The report as one self-contained HTML page."""
     svg = Markup(chart_svg[chart_svg.find("<svg") :]) if chart_svg else None
-    return _environment().get_template("sprint.html.j2").render(report=report, chart_svg=svg)
+    return (
+        environment("report", "html")
+        .get_template("sprint.html.j2")
+        .render(report=report, chart_svg=svg)
+    )
 
 
 def report_file_name(report: dict) -> str:

@@ -7,8 +7,6 @@ after the client's own retries (429/5xx/timeouts), or a database connection drop
 
 from __future__ import annotations
 
-import logging
-
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 from sqlalchemy.exc import OperationalError
@@ -19,8 +17,6 @@ from tasks.concurrency import ensure_limit
 from tasks.notion import sync
 from tasks.notion.client import NotionGateway, NotionUnavailableError
 from tasks.retries import retry_on
-
-log = logging.getLogger(__name__)
 
 #: Name of the Prefect global rate limit every Conductor process shares for Notion requests.
 NOTION_RATE_LIMIT = "notion-api"

@@ -249,13 +249,6 @@ class PropertySchema:
                 return option
         return None
 
-    def group_of(self, option_name: str) -> StatusGroup | None:
-        """The status group holding `option_name` (how Conductor derives status categories)."""
-        for group in self.groups:
-            if option_name in group.option_names:
-                return group
-        return None
-
 
 @dataclass(slots=True)
 class Page:

@@ -16,7 +16,9 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta, tzinfo
 from typing import Any, TypeVar
@@ -108,21 +110,25 @@ class SourcePlan:
 
 
 ProgressListener = Callable[[str, int], None]
-_progress_listeners: list[ProgressListener] = []
+_progress_listener: ContextVar[ProgressListener | None] = ContextVar(
+    "conductor_sync_progress", default=None
+)
 
 
-def add_progress_listener(listener: ProgressListener) -> None:
-    """Register `listener(kind, pages_in_batch)`; the CLI uses it to drive its progress bar."""
-    _progress_listeners.append(listener)
-
-
-def remove_progress_listener(listener: ProgressListener) -> None:
-    if listener in _progress_listeners:
-        _progress_listeners.remove(listener)
+@contextmanager
+def reporting_progress(listener: ProgressListener) -> Iterator[None]:
+    """Call `listener(kind, pages_in_batch)` after each page synced by this thread's syncs
+    (the CLI's progress bar): scoped to the caller's context, never a process-wide list."""
+    token = _progress_listener.set(listener)
+    try:
+        yield
+    finally:
+        _progress_listener.reset(token)
 
 
 def report_progress(kind: str, pages: int) -> None:
-    for listener in list(_progress_listeners):
+    listener = _progress_listener.get()
+    if listener is not None:
         listener(kind, pages)
 
 

@@ -12,16 +12,13 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass
-from functools import cache
-from pathlib import Path
 from typing import Any
-
-from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from tasks.llm.gateway import count_tokens
 from tasks.summary.facts import SECTIONS
+from tasks.templating import TEMPLATES_DIR, environment
 
-PROMPTS_DIR = Path(__file__).resolve().parents[2] / "templates" / "prompts"
+PROMPTS_DIR = TEMPLATES_DIR / "prompts"
 SYSTEM_TEMPLATE = "daily_summary_system.md.j2"
 USER_TEMPLATE = "daily_summary.md.j2"
 #: Upper bound for system + user messages, in the configured model's tokens.
@@ -68,7 +65,7 @@ def build_prompt(
     """
     ranked = [(section, item) for section in SECTIONS for item in facts.get(section, [])]
     system = (
-        _env()
+        environment("prompts", "text")
         .get_template(SYSTEM_TEMPLATE)
         .render(
             date=facts["date"],
@@ -119,18 +116,6 @@ def template_fingerprint() -> str:
     return digest.hexdigest()[:16]
 
 
-@cache
-def _env() -> Environment:
-    return Environment(
-        loader=FileSystemLoader(PROMPTS_DIR),
-        undefined=StrictUndefined,
-        autoescape=False,  # plain-text prompt, not HTML; fencing is handled by `fence_safe`
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
-    )
-
-
 def _render_user(facts: dict[str, Any], shown: list[tuple[str, dict[str, Any]]]) -> str:
     counts = facts.get("counts", {})
     sections = []
@@ -156,7 +141,7 @@ def _render_user(facts: dict[str, Any], shown: list[tuple[str, dict[str, Any]]])
             "metrics": sprint.get("metrics"),
         }
     return (
-        _env()
+        environment("prompts", "text")
         .get_template(USER_TEMPLATE)
         .render(
             date=facts["date"],
