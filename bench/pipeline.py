@@ -285,7 +285,7 @@ def point_at(endpoint: SandboxEndpoint, run_dir: Path, notion_rps: float = DEMO_
     (migrated now, outside the timing) and output folder, `.eml` delivery. Returns
     `get_settings()`."""
     from models.db import get_engine
-    from models.settings import get_settings
+    from models.settings import get_settings, reload_settings
 
     os.environ.update(
         {
@@ -300,7 +300,7 @@ def point_at(endpoint: SandboxEndpoint, run_dir: Path, notion_rps: float = DEMO_
             "CONDUCTOR_OUTPUT_DIR": str(run_dir / "out"),
         }
     )
-    get_settings.cache_clear()
+    reload_settings()
     settings = get_settings()
     get_engine(settings.database_url)
     return settings
@@ -543,7 +543,7 @@ def compare_paths(
 ) -> list[Measurement]:
     """Alternate plain / flows (/ flows with heartbeats) runs on one workload; keep the best."""
     from models.db import dispose_engines
-    from models.settings import get_settings
+    from models.settings import reload_settings
 
     variants: dict[str, Callable[[Any, date], Outcome]] = {
         "plain": run_plain,
@@ -568,7 +568,7 @@ def compare_paths(
                     continue
                 times[name].append(elapsed)
                 outcomes[name] = (outcome, settings.output_dir)
-    get_settings.cache_clear()
+    reload_settings()
     best = {name: min(values) for name, values in times.items()}
     ratio = best["flows"] / best["plain"]
     label = f"flows ÷ plain, {scenario.label} ({tickets:,} tickets, best of {repeat})"

@@ -36,7 +36,7 @@ from sqlalchemy import insert  # noqa: E402
 from sqlmodel import Session  # noqa: E402
 
 from models.db import get_engine  # noqa: E402
-from models.settings import get_settings  # noqa: E402
+from models.settings import get_settings, reload_settings  # noqa: E402
 from models.sprints import upsert_sprints  # noqa: E402
 from models.tickets import TicketEvent, upsert_tickets  # noqa: E402
 
@@ -156,7 +156,7 @@ def rerun_figures(url: str) -> None:
             "CONDUCTOR_LLM_API_KEY": "sk-bench",
         }
     )
-    get_settings.cache_clear()
+    reload_settings()
     from flows.daily_summary import daily_summary
 
     body = {

@@ -1,8 +1,9 @@
 """The Typer application and its entry point.
 
-Commands live in small modules by theme and register themselves on `app`. `main()` turns the
-errors users can fix (`ConductorError`) into one line and a non-zero exit; anything else is a
-bug and keeps its traceback.
+Commands live in small modules by theme, which export plain functions (and sub-apps for
+command groups) and import nothing from here; this module registers them, in the order
+`conductor --help` lists them. `main()` turns the errors users can fix (`ConductorError`) into
+one line and a non-zero exit; anything else is a bug and keeps its traceback.
 """
 
 from __future__ import annotations
@@ -13,6 +14,17 @@ import signal
 import typer
 from rich.markup import escape
 
+from cli import (
+    assistant_commands,
+    db_commands,
+    doctor,
+    email_commands,
+    ingest_commands,
+    pipeline_commands,
+    read_commands,
+    sprint_commands,
+    summary_commands,
+)
 from cli.output import err_console
 from models.errors import ConductorError
 from models.settings import apply_process_defaults
@@ -38,21 +50,26 @@ def _root(
     )
 
 
-def _register() -> None:
-    from cli import (  # noqa: F401  (modules register commands)
-        assistant_commands,
-        db_commands,
-        doctor,
-        email_commands,
-        ingest_commands,
-        pipeline_commands,
-        read_commands,
-        sprint_commands,
-        summary_commands,
-    )
-
-
-_register()
+for command in (
+    pipeline_commands.demo,
+    pipeline_commands.run,
+    ingest_commands.ingest,
+    sprint_commands.rollup,
+    sprint_commands.sprint,
+    summary_commands.summary,
+    email_commands.email,
+    read_commands.tickets,
+    read_commands.users,
+    assistant_commands.search,
+    assistant_commands.ask,
+    assistant_commands.api,
+    pipeline_commands.serve,
+    pipeline_commands.server,
+    doctor.doctor,
+):
+    app.command()(command)
+app.add_typer(assistant_commands.task_app, name="task")
+app.add_typer(db_commands.db_app, name="db")
 
 
 def _stop_on_termination() -> None:

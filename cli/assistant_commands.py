@@ -12,16 +12,13 @@ from rich.markup import escape
 from rich.table import Table
 from sqlmodel import Session
 
-from cli.app import app
 from cli.output import console, err_console, print_json
 from models.db import get_engine
 from models.settings import ConfigError, get_settings
 
 task_app = typer.Typer(help="Create tickets from plain language.", no_args_is_help=True)
-app.add_typer(task_app, name="task")
 
 
-@app.command()
 def search(
     query: str = typer.Argument(..., help="What to look for, in plain words."),
     limit: int = typer.Option(10, "--limit", min=1, max=100, help="Most results to show."),
@@ -31,7 +28,7 @@ def search(
     from tasks.assistant.search import search_response, search_tickets
 
     settings = get_settings()
-    with Session(get_engine()) as session, err_console.status("Searching…"):
+    with Session(get_engine(settings.database_url)) as session, err_console.status("Searching…"):
         mode, hits = search_tickets(session, settings, query, limit=limit)
     payload = search_response(mode, hits)
     if as_json:
@@ -50,7 +47,6 @@ def search(
     console.print(table)
 
 
-@app.command()
 def ask(
     question: str = typer.Argument(..., help="A question about the team's work."),
     thread: str | None = typer.Option(None, "--thread", help="Continue this chat thread id."),
@@ -61,7 +57,7 @@ def ask(
 
     settings = get_settings()
     with (
-        Session(get_engine(), expire_on_commit=False) as session,
+        Session(get_engine(settings.database_url), expire_on_commit=False) as session,
         err_console.status("Thinking…"),
     ):
         result = answer_question(session, settings, question, thread_id=thread)
@@ -90,7 +86,7 @@ def task_create(
         raise ConfigError("--json cannot ask for confirmation: add --yes to create without it")
 
     settings = get_settings()
-    with Session(get_engine(), expire_on_commit=False) as session:
+    with Session(get_engine(settings.database_url), expire_on_commit=False) as session:
         with err_console.status("Drafting the ticket…"):
             proposal = prepare_ticket(session, settings, text)
         if not as_json:
@@ -116,7 +112,6 @@ def _show_proposal(preview: dict) -> None:
     console.print(table)
 
 
-@app.command()
 def api(
     host: str = typer.Option("127.0.0.1", "--host", help="Address to bind."),
     port: int = typer.Option(8000, "--port", min=1, max=65535, help="Port to listen on."),

@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import typer
 
-from cli.app import app
 from cli.output import console
 from models.db import create_db_engine, current_revision, head_revision, upgrade_schema
 from models.settings import get_settings, redact_url
 
 db_app = typer.Typer(help="Database schema management.", no_args_is_help=True)
-app.add_typer(db_app, name="db")
 
 
 @db_app.command("upgrade")

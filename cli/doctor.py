@@ -6,7 +6,6 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from cli.app import app
 from cli.output import console, print_json
 from models.settings import URL_FIELDS, Settings, get_settings, redact_url
 from tasks.health import ERROR, OK, run_checks
@@ -23,7 +22,6 @@ def masked_config(settings: Settings) -> dict:
     }
 
 
-@app.command()
 def doctor(as_json: bool = typer.Option(False, "--json", help="Print JSON only.")) -> None:
     """Show the effective configuration and check DB, Redis, Notion, LLM, SMTP and Prefect."""
     settings = get_settings()

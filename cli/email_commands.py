@@ -5,12 +5,10 @@ from __future__ import annotations
 import typer
 from rich.markup import escape
 
-from cli.app import app
 from cli.flow_runs import run_in_process
 from cli.output import console, err_console, print_json
 
 
-@app.command()
 def email(
     audience: str = typer.Option(
         "stakeholders", "--audience", help="Who the update is for: stakeholders or team."

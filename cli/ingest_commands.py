@@ -5,7 +5,6 @@ from __future__ import annotations
 import typer
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-from cli.app import app
 from cli.flow_runs import run_in_process
 from cli.output import console, err_console, print_json
 from models.settings import ConfigError, get_settings
@@ -55,7 +54,6 @@ def run_ingest_with_progress(full_refresh: bool, quiet: bool = False) -> dict:
         return run_in_process(notion_ingest, full_refresh=full_refresh)
 
 
-@app.command()
 def ingest(
     full_refresh: bool = typer.Option(
         False, "--full-refresh", help="Rescan everything and reconcile removed pages."

@@ -16,12 +16,11 @@ from typing import Any
 import typer
 from rich.markup import escape
 
-from cli.app import app
 from cli.flow_runs import run_in_process
 from cli.ingest_commands import require_notion
 from cli.output import console, err_console, print_json
 from models import clock
-from models.settings import ConfigError, Settings, get_settings
+from models.settings import ConfigError, Settings, get_settings, load_settings, settings_in_use
 from tasks.health import prefect_api_url
 
 DEMO_STAKEHOLDERS = "stakeholders@example.com"
@@ -48,18 +47,9 @@ def demo_environment(sandbox: Any) -> Iterator[Settings]:
             f"sqlite:///{(configured.home / 'demo.db').as_posix()}"
         )
         overrides["CONDUCTOR_OUTPUT_DIR"] = str(configured.output_dir / "demo")
-    saved = {name: os.environ.get(name) for name in overrides}
-    os.environ.update(overrides)
-    get_settings.cache_clear()
-    try:
-        yield get_settings()
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
-        get_settings.cache_clear()
+    fields = {name.removeprefix("CONDUCTOR_").lower(): value for name, value in overrides.items()}
+    with settings_in_use(load_settings(**fields)) as settings:
+        yield settings
 
 
 def _relative(path: str | Path | None) -> str:
@@ -124,7 +114,6 @@ def _print_story(lines: list[str], *, demo: bool) -> None:
         )
 
 
-@app.command()
 def demo(
     tickets: int = typer.Option(
         400, "--tickets", min=10, max=20_000, help="Size of the sample workspace."
@@ -154,7 +143,6 @@ def demo(
         _print_story(pipeline_story(result, settings, time.perf_counter() - started), demo=True)
 
 
-@app.command()
 def run(
     no_email: bool = typer.Option(False, "--no-email", help="Skip the stakeholder email."),
     full_refresh: bool = typer.Option(
@@ -179,7 +167,6 @@ def run(
     _print_story(pipeline_story(result, settings, time.perf_counter() - started), demo=False)
 
 
-@app.command()
 def serve() -> None:
     """Serve every flow as a scheduled deployment to the Prefect server at PREFECT_API_URL."""
     api_url = prefect_api_url()
@@ -200,7 +187,6 @@ def serve() -> None:
     console.print("Stopped serving; schedules are paused until the next `conductor serve`.")
 
 
-@app.command()
 def server(
     host: str = typer.Option(
         "127.0.0.1", help="Interface to bind (keep it local unless you add auth)."

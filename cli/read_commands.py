@@ -7,22 +7,22 @@ from rich.markup import escape
 from rich.table import Table
 from sqlmodel import Session, select
 
-from cli.app import app
 from cli.output import console, print_json
-from models import Person
+from models import Person, clock
 from models.db import get_engine
 from models.queries import load_tickets
+from models.settings import get_settings
 
 
-@app.command()
 def tickets(
     sprint: str | None = typer.Option(None, "--sprint", help="`current` or a sprint name."),
     status: str | None = typer.Option(None, "--status", help="Only tickets with this status name."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON only."),
 ) -> None:
     """List stored tickets."""
-    with Session(get_engine()) as session:
-        rows = load_tickets(session, sprint, status)
+    settings = get_settings()
+    with Session(get_engine(settings.database_url)) as session:
+        rows = load_tickets(session, clock.local_today(settings.tz), sprint, status)
         names = {p.id: p.name for p in session.exec(select(Person)).all()}
     if as_json:
         print_json(rows)
@@ -42,10 +42,9 @@ def tickets(
     console.print(table)
 
 
-@app.command()
 def users(as_json: bool = typer.Option(False, "--json", help="Print JSON only.")) -> None:
     """List the people Conductor knows (from Notion users and ticket properties)."""
-    with Session(get_engine()) as session:
+    with Session(get_engine(get_settings().database_url)) as session:
         people = session.exec(select(Person).order_by(Person.name)).all()
     rows = [{"id": p.id, "name": p.name, "email": p.email, "type": p.type} for p in people]
     if as_json:

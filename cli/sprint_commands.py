@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 import typer
 from rich.columns import Columns
 from rich.markup import escape
@@ -11,7 +9,6 @@ from rich.panel import Panel
 from rich.table import Table
 from sqlmodel import Session
 
-from cli.app import app
 from cli.flow_runs import run_in_process
 from cli.output import console, err_console, print_json
 from models import clock
@@ -24,11 +21,6 @@ _MAX_LISTED = 20
 _FORECAST_STYLE = {"on_track": "green", "at_risk": "yellow", "off_track": "red"}
 
 
-def _today() -> date:
-    return clock.local_today(get_settings().tz)
-
-
-@app.command()
 def sprint(
     selector: str = typer.Argument("current", help="`current` or a sprint name (unique prefix)."),
     as_json: bool = typer.Option(
@@ -43,8 +35,8 @@ def sprint(
     from tasks.metrics.report import sprint_report
 
     settings = get_settings()
-    today = _today()
-    with Session(get_engine()) as session:
+    today = clock.local_today(settings.tz)
+    with Session(get_engine(settings.database_url)) as session:
         found = find_sprint(session, selector, today)
         report = sprint_report(session, found, today, settings) if found else None
     if report is None:
@@ -58,7 +50,6 @@ def sprint(
     _print_report(report)
 
 
-@app.command()
 def rollup(as_json: bool = typer.Option(False, "--json", help="Print JSON only.")) -> None:
     """Recompute sprint snapshots and the current sprint's report, chart and HTML page.
 

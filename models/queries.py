@@ -2,18 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date
 
 from sqlmodel import Session, select
 
-from models import clock
-from models.settings import get_settings
 from models.sprints import find_sprint
 from models.tickets import Ticket, TicketAssignee
-
-
-def _today() -> datetime:
-    return clock.local_now(get_settings().tz)
 
 
 def ticket_json(ticket: Ticket, assignee_ids: list[str]) -> dict:
@@ -35,12 +29,15 @@ def ticket_json(ticket: Ticket, assignee_ids: list[str]) -> dict:
 
 
 def load_tickets(
-    session: Session, sprint: str | None = None, status: str | None = None
+    session: Session, today: date, sprint: str | None = None, status: str | None = None
 ) -> list[dict]:
-    """Live (not removed) tickets as JSON dicts, optionally for one sprint and/or status."""
+    """Live (not removed) tickets as JSON dicts, optionally for one sprint and/or status.
+
+    `today` (the team's date) decides which sprint `current` means.
+    """
     query = select(Ticket).where(Ticket.removed_at.is_(None))  # type: ignore[union-attr]
     if sprint:
-        found = find_sprint(session, sprint, _today().date())
+        found = find_sprint(session, sprint, today)
         if found is None:
             return []
         query = query.where(Ticket.sprint_id == found.id)

@@ -10,6 +10,8 @@ from __future__ import annotations
 import json
 import os
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -257,9 +259,39 @@ def load_settings(**overrides: Any) -> Settings:
 
 
 @lru_cache(maxsize=1)
-def get_settings() -> Settings:
-    """The process-wide settings (cached). Tests call `get_settings.cache_clear()` after env edits."""
+def _from_environment() -> Settings:
     return load_settings()
+
+
+_in_use: list[Settings] = []
+
+
+def get_settings() -> Settings:
+    """The process's settings: the environment's (read once), or the ones `settings_in_use` set.
+
+    Read at the edges (CLI commands, flows, the API) and passed down; logic takes `Settings`.
+    """
+    return _in_use[-1] if _in_use else _from_environment()
+
+
+def reload_settings() -> None:
+    """Forget the environment's settings read so far, so the next read sees env edits (tests)."""
+    _from_environment.cache_clear()
+
+
+@contextmanager
+def settings_in_use(settings: Settings) -> Iterator[Settings]:
+    """Run a block (and every flow it starts in this process) with `settings`.
+
+    This is how `conductor demo` points the pipeline at its sandbox without editing
+    `os.environ`, which every thread and child process would see and which a crash would leave
+    changed.
+    """
+    _in_use.append(settings)
+    try:
+        yield settings
+    finally:
+        _in_use.remove(settings)
 
 
 def apply_process_defaults() -> None:

@@ -38,7 +38,7 @@ from sqlalchemy import create_engine, text  # noqa: E402
 from sqlalchemy.exc import OperationalError  # noqa: E402
 
 from models.db import dispose_engines  # noqa: E402
-from models.settings import get_settings  # noqa: E402
+from models.settings import reload_settings  # noqa: E402
 
 PG_ADMIN_URL = os.environ.get(
     "CONDUCTOR_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -86,7 +86,7 @@ def db_url(
     else:
         url = request.getfixturevalue("postgres_url")
     monkeypatch.setenv("CONDUCTOR_DATABASE_URL", url)
-    get_settings.cache_clear()
+    reload_settings()
     from models.db import get_engine
 
     engine = get_engine(url)
@@ -99,7 +99,7 @@ def db_url(
             conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
     else:
         dispose_engines()
-    get_settings.cache_clear()
+    reload_settings()
 
 
 @pytest.fixture
@@ -123,9 +123,9 @@ def _fresh_settings(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator
     monkeypatch.setenv("CONDUCTOR_HOME", str(tmp_path / "home"))
     monkeypatch.setenv("CONDUCTOR_OUTPUT_DIR", str(tmp_path / "out"))
     monkeypatch.chdir(tmp_path)
-    get_settings.cache_clear()
+    reload_settings()
     yield
-    get_settings.cache_clear()
+    reload_settings()
 
 
 @pytest.fixture(autouse=True)

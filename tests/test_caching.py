@@ -22,7 +22,7 @@ from prefect.settings import get_current_settings
 from sqlmodel import Session
 
 from models.db import get_engine
-from models.settings import get_settings, redact_url
+from models.settings import get_settings, redact_url, reload_settings
 from tasks import caching
 from tasks.llm import cache as llm_cache
 from tasks.llm import gateway
@@ -50,7 +50,7 @@ def llm_configured(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("CONDUCTOR_LLM_API_BASE", API_BASE)
     monkeypatch.setenv("CONDUCTOR_LLM_API_KEY", API_KEY)
     monkeypatch.setattr(gateway, "sleep", lambda seconds: None)
-    get_settings.cache_clear()
+    reload_settings()
 
 
 @pytest.fixture
@@ -63,7 +63,7 @@ def shared_redis(redis_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[An
     monkeypatch.setattr(caching, "KEY_NAMESPACE", namespace + "prefect:")
     monkeypatch.setattr(llm_cache, "REDIS_NAMESPACE", namespace + "llm")
     monkeypatch.setenv("CONDUCTOR_REDIS_URL", redis_url)
-    get_settings.cache_clear()
+    reload_settings()
     client = redis.Redis.from_url(redis_url)
     yield client
     records = list(client.scan_iter(f"{namespace}prefect:*"))
@@ -201,7 +201,7 @@ def test_unreachable_redis_warns_once_without_the_password_and_caches_locally(
 ) -> None:
     caplog.set_level(logging.DEBUG)
     monkeypatch.setenv("CONDUCTOR_REDIS_URL", UNREACHABLE_WITH_PASSWORD)
-    get_settings.cache_clear()
+    reload_settings()
     with Session(get_engine(db_url)) as session:
         seed_team_day(session, tag=f"{uuid.uuid4().hex} ")
 

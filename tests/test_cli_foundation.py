@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import ast
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from sqlmodel import Session
 from typer.testing import CliRunner
 
+import cli
 from cli import app
 from models.db import get_engine
 from models.people import upsert_people
@@ -100,3 +103,20 @@ def test_db_upgrade_reports_up_to_date(db_url: str) -> None:
     result = runner.invoke(app, ["db", "upgrade"])
     assert result.exit_code == 0
     assert "up to date" in result.stdout
+
+
+def test_command_modules_do_not_import_the_app_that_registers_them() -> None:
+    """`cli/app.py` registers the commands; a command module importing it back is a circle."""
+    folder = Path(cli.__file__).parent
+    offenders = []
+    for module in sorted(folder.glob("*.py")):
+        if module.name in {"app.py", "__init__.py", "__main__.py"}:
+            continue
+        for node in ast.walk(ast.parse(module.read_text())):
+            if isinstance(node, ast.ImportFrom) and node.module in {"cli", "cli.app"}:
+                names = {alias.name for alias in node.names}
+                if node.module == "cli.app" or names & {"app", "main"}:
+                    offenders.append(module.name)
+    assert offenders == []
+    registered = {command.callback.__name__ for command in app.registered_commands}
+    assert {"demo", "run", "ingest", "sprint", "doctor", "serve", "server"} <= registered

@@ -15,7 +15,7 @@ from sqlmodel import Session, select
 
 from models.db import get_engine
 from models.people import upsert_people
-from models.settings import get_settings
+from models.settings import get_settings, reload_settings
 from models.sprints import upsert_sprints
 from models.summaries import LlmCall, Summary
 from models.tickets import TicketEvent, upsert_tickets
@@ -38,7 +38,7 @@ def llm_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.setenv("CONDUCTOR_LLM_MODEL", "openai/gpt-4o-mini")
     monkeypatch.setenv("CONDUCTOR_LLM_API_BASE", API_BASE)
     monkeypatch.setenv("CONDUCTOR_LLM_API_KEY", API_KEY)
-    get_settings.cache_clear()
+    reload_settings()
     monkeypatch.setattr(gateway, "sleep", lambda seconds: None)
     llm_cache.reset_llm_cache()
     yield
@@ -154,7 +154,7 @@ def test_the_day_is_the_calendar_day_in_the_team_time_zone(
 ) -> None:
     # Berlin is UTC+1 in November: 3 Nov local is [2 Nov 23:00Z, 3 Nov 23:00Z).
     monkeypatch.setenv("CONDUCTOR_TIMEZONE", "Europe/Berlin")
-    get_settings.cache_clear()
+    reload_settings()
     with Session(get_engine(db_url)) as session:
         upsert_tickets(session, [ticket_row(n) for n in (1, 2, 3)], {})
         session.add_all(

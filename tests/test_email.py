@@ -27,7 +27,7 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 from typer.testing import CliRunner
 
-from models.settings import get_settings
+from models.settings import get_settings, reload_settings
 from tasks.email import outbox
 from tasks.email.delivery import (
     DeliveryError,
@@ -207,17 +207,17 @@ def smtp_server(monkeypatch: pytest.MonkeyPatch) -> Iterator[Collector]:
     monkeypatch.setenv("CONDUCTOR_SMTP_PASSWORD", SMTP_PASSWORD)
     monkeypatch.setenv("CONDUCTOR_EMAIL_FROM", "Conductor <conductor@acme.dev>")
     monkeypatch.setenv("CONDUCTOR_STAKEHOLDERS", ",".join(STAKEHOLDERS))
-    get_settings.cache_clear()
+    reload_settings()
     yield collector
     controller.stop()
-    get_settings.cache_clear()
+    reload_settings()
 
 
 @pytest.fixture
 def outbox_mode(monkeypatch: pytest.MonkeyPatch) -> Path:
     """No SMTP configured: updates are written as `.eml` files."""
     monkeypatch.setenv("CONDUCTOR_STAKEHOLDERS", ",".join(STAKEHOLDERS))
-    get_settings.cache_clear()
+    reload_settings()
     return get_settings().outbox_dir
 
 
@@ -483,7 +483,7 @@ def test_a_refused_login_is_not_retried(
     monkeypatch.setattr(
         "tasks.email.delivery.SMTP_TIMEOUT_S", 2.0
     )  # aiosmtpd stalls after a refusal
-    get_settings.cache_clear()
+    reload_settings()
     update = rendered()
     recipients = configured_recipients()
     fast_retry = deliver_update.with_options(retry_delay_seconds=0, retry_jitter_factor=None)
@@ -579,7 +579,7 @@ def test_smtp_password_is_in_no_log_line_or_error_even_when_login_fails(
     # aiosmtpd stalls after a failed AUTH; don't wait the production timeout for it.
     monkeypatch.setattr("tasks.email.delivery.SMTP_TIMEOUT_S", 2.0)
     monkeypatch.setenv("CONDUCTOR_SMTP_PASSWORD", SMTP_PASSWORD + "-wrong")
-    get_settings.cache_clear()
+    reload_settings()
     with pytest.raises(Exception) as failure:
         deliver(rendered(), key=KEY + "-b", period="x", recipients=STAKEHOLDERS)
     assert SMTP_PASSWORD not in str(failure.value)
@@ -591,11 +591,11 @@ def test_recipients_come_only_from_configuration(monkeypatch: pytest.MonkeyPatch
     from models.settings import ConfigError
 
     monkeypatch.setenv("CONDUCTOR_STAKEHOLDERS", "cto@example.com, CTO@example.com,pm@example.com")
-    get_settings.cache_clear()
+    reload_settings()
     assert configured_recipients() == ["cto@example.com", "pm@example.com"]
 
     monkeypatch.setenv("CONDUCTOR_STAKEHOLDERS", "")
-    get_settings.cache_clear()
+    reload_settings()
     with pytest.raises(ConfigError, match="CONDUCTOR_STAKEHOLDERS"):
         configured_recipients()
 

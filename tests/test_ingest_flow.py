@@ -9,7 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from cli import app
-from models.settings import get_settings
+from models.settings import reload_settings
 from tasks.notion.sample_workspace import build_sample_workspace
 from tasks.notion.sandbox import Sandbox, start_sandbox
 from tests.factories import SAMPLE_TODAY
@@ -25,7 +25,7 @@ def configured_sandbox(db_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator
         for name, value in server.conductor_environment().items():
             monkeypatch.setenv(name, value)
         monkeypatch.setenv("CONDUCTOR_NOTION_RATE_LIMIT_RPS", "1000")
-        get_settings.cache_clear()
+        reload_settings()
         yield server
 
 
@@ -52,7 +52,7 @@ def test_shared_rate_limit_is_created_and_used_when_enabled(
     from flows.notion_ingest import notion_ingest
 
     monkeypatch.setenv("CONDUCTOR_NOTION_SHARED_RATE_LIMIT", "true")
-    get_settings.cache_clear()
+    reload_settings()
     notion_ingest()
     with get_client(sync_client=True) as client:
         limit = client.read_global_concurrency_limit_by_name("notion-api")

@@ -13,7 +13,7 @@ import pytest
 from sqlmodel import Session, select
 
 from models.db import get_engine
-from models.settings import get_settings
+from models.settings import get_settings, reload_settings
 from models.summaries import LlmCall
 from tasks.llm import cache as llm_cache
 from tasks.llm import gateway
@@ -27,7 +27,7 @@ def llm_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[float]]:
     monkeypatch.setenv("CONDUCTOR_LLM_MODEL", "openai/gpt-4o-mini")
     monkeypatch.setenv("CONDUCTOR_LLM_API_BASE", API_BASE)
     monkeypatch.setenv("CONDUCTOR_LLM_API_KEY", API_KEY)
-    get_settings.cache_clear()
+    reload_settings()
     waits: list[float] = []
     monkeypatch.setattr(gateway, "sleep", waits.append)
     llm_cache.reset_llm_cache()
@@ -89,7 +89,7 @@ def test_server_errors_exhaust_retries_then_the_fallback_model_answers(
     llm_env: list[float], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("CONDUCTOR_LLM_FALLBACK_MODELS", "openai/gpt-4o")
-    get_settings.cache_clear()
+    reload_settings()
 
     def by_model(request: httpx.Request) -> httpx.Response:
         if json.loads(request.content)["model"] == "gpt-4o-mini":
@@ -184,7 +184,7 @@ def test_identical_request_is_served_from_redis(
     import redis
 
     monkeypatch.setenv("CONDUCTOR_REDIS_URL", redis_url)
-    get_settings.cache_clear()
+    reload_settings()
     messages = unique_messages()
     client = redis.Redis.from_url(redis_url)
     before = set(client.scan_iter(f"{llm_cache.REDIS_NAMESPACE}*"))
@@ -207,7 +207,7 @@ def test_unreachable_redis_warns_once_and_caches_on_disk(
     llm_env: list[float], monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
     monkeypatch.setenv("CONDUCTOR_REDIS_URL", "redis://127.0.0.1:1/0")
-    get_settings.cache_clear()
+    reload_settings()
     with caplog.at_level(logging.WARNING, logger="tasks.llm.cache"):
         assert llm_cache.configure_llm_cache(get_settings()) == "disk"
         assert llm_cache.configure_llm_cache(get_settings()) == "disk"

@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 from cli import app
 from models import OutboxEmail, SprintSnapshot, Summary, Ticket
 from models.db import get_engine
-from models.settings import get_settings
+from models.settings import reload_settings
 from tasks.notion.sample_workspace import build_sample_workspace
 from tasks.notion.sandbox import Sandbox, start_sandbox
 from tests.factories import SAMPLE_TODAY
@@ -41,14 +41,14 @@ def _point_at(sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch) -> None:
         "CONDUCTOR_STAKEHOLDERS": "cto@example.com",
     }.items():
         monkeypatch.setenv(name, value)
-    get_settings.cache_clear()
+    reload_settings()
 
 
 def test_demo_runs_the_whole_pipeline_offline_and_tells_the_story(
     prefect_harness, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("CONDUCTOR_DATABASE_URL", f"sqlite:///{tmp_path / 'demo.db'}")
-    get_settings.cache_clear()
+    reload_settings()
     result = CliRunner().invoke(app, ["demo", "--tickets", "120"])
     assert result.exit_code == 0, result.output
     story = result.stdout

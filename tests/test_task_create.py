@@ -17,7 +17,7 @@ from cli.app import app
 from models import LlmCall
 from models.db import get_engine
 from models.locks import INGEST_LOCK, run_lock
-from models.settings import get_settings
+from models.settings import get_settings, reload_settings
 from tasks.assistant.task_intake import TaskIntakeError, TicketDraft
 from tasks.llm import cache as llm_cache
 from tasks.llm import gateway
@@ -58,7 +58,7 @@ def configured(sandbox: Sandbox, db_url: str, monkeypatch: pytest.MonkeyPatch) -
     }
     for name, value in env.items():
         monkeypatch.setenv(name, value)
-    get_settings.cache_clear()
+    reload_settings()
     monkeypatch.setattr(gateway, "sleep", lambda _s: None)
     llm_cache.reset_llm_cache()
     settings = get_settings()

@@ -16,7 +16,7 @@ router = APIRouter(tags=["sprints"])
 
 @router.get("/sprint/current")
 def current_sprint(session: SessionDep, settings: SettingsDep) -> dict[str, Any]:
-    """The current sprint report (DESIGN §3 `sprint --json` shape)."""
+    """The current sprint report (docs/design.md §3 `sprint --json` shape)."""
     today = clock.local_today(settings.tz)
     sprint = find_sprint(session, "current", today)
     if sprint is None:

@@ -15,7 +15,7 @@ router = APIRouter(tags=["summaries"])
 
 @router.get("/summaries/latest")
 def latest_summary(session: SessionDep) -> dict[str, Any]:
-    """The most recent daily summary (DESIGN §3 `summary --json` shape)."""
+    """The most recent daily summary (docs/design.md §3 `summary --json` shape)."""
     found = session.exec(
         select(Summary).order_by(Summary.day.desc(), Summary.id.desc()).limit(1)  # type: ignore[attr-defined,union-attr]
     ).first()

@@ -7,8 +7,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, HTTPException, Query
 from sqlmodel import Session, select
 
-from api.deps import SessionDep
-from models import Person, TicketAssignee
+from api.deps import SessionDep, SettingsDep
+from models import Person, TicketAssignee, clock
 from models.queries import load_tickets
 
 router = APIRouter(tags=["tickets"])
@@ -17,14 +17,15 @@ router = APIRouter(tags=["tickets"])
 @router.get("/tickets")
 def tickets(
     session: SessionDep,
+    settings: SettingsDep,
     sprint: Annotated[str | None, Query(description="`current` or a sprint name")] = None,
     status_: Annotated[str | None, Query(alias="status", description="status name")] = None,
     assignee: Annotated[
         str | None, Query(description="person id, name, first name or email")
     ] = None,
 ) -> list[dict[str, Any]]:
-    """Stored tickets (DESIGN §3 `tickets --json` shape), optionally filtered."""
-    rows = load_tickets(session, sprint, status_)
+    """Stored tickets (docs/design.md §3 `tickets --json` shape), optionally filtered."""
+    rows = load_tickets(session, clock.local_today(settings.tz), sprint, status_)
     if assignee:
         wanted = _people_matching(session, assignee)
         if not wanted:

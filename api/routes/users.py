@@ -15,6 +15,6 @@ router = APIRouter(tags=["people"])
 
 @router.get("/users")
 def users(session: SessionDep) -> list[dict[str, Any]]:
-    """People (DESIGN §3 `users --json` shape)."""
+    """People (docs/design.md §3 `users --json` shape)."""
     people = session.exec(select(Person).order_by(Person.name)).all()
     return [{"id": p.id, "name": p.name, "email": p.email, "type": p.type} for p in people]

@@ -1,5 +1,5 @@
 """The read endpoints over stored data: `/users`, `/tickets` (and its filters), `/sprint/current`
-and `/summaries/latest`, in their DESIGN §3 JSON shapes."""
+and `/summaries/latest`, in their docs/design.md §3 JSON shapes."""
 
 from __future__ import annotations
 
