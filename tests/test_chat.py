@@ -12,6 +12,8 @@ from sqlmodel import Session, select
 from models import ChatMessage, Ticket
 from models.db import get_engine
 from models.settings import Settings, load_settings
+from sandbox.sample import build_sample_workspace
+from sandbox.server import Sandbox, start_sandbox
 from tasks.assistant.chat import (
     GENERATED_BY_RETRIEVAL,
     ThreadNotFoundError,
@@ -21,8 +23,6 @@ from tasks.assistant.chat import (
 from tasks.llm import cache as llm_cache
 from tasks.llm import gateway
 from tasks.notion.client import NotionGateway
-from tasks.notion.sample_workspace import build_sample_workspace
-from tasks.notion.sandbox import Sandbox, start_sandbox
 from tasks.notion.sync import run_sync
 from tests.factories import SAMPLE_TODAY
 from tests.llm_stub import API_BASE, mocked_llm

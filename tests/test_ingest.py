@@ -11,9 +11,9 @@ from sqlmodel import Session, func, select
 from models import Person, Sprint, SyncState, Ticket, TicketEvent
 from models.db import get_engine
 from models.settings import Settings, load_settings
+from sandbox.sample import build_sample_workspace
+from sandbox.server import Sandbox, start_sandbox
 from tasks.notion.client import NotionAccessError, NotionGateway
-from tasks.notion.sample_workspace import build_sample_workspace
-from tasks.notion.sandbox import Sandbox, start_sandbox
 from tasks.notion.sync import run_sync
 from tests.factories import SAMPLE_TODAY
 from tests.workspace_truth import expected, stored

@@ -10,8 +10,8 @@ from typer.testing import CliRunner
 
 from cli import app
 from models.settings import get_settings
-from tasks.notion.sample_workspace import build_sample_workspace
-from tasks.notion.sandbox import Sandbox, start_sandbox
+from sandbox.sample import build_sample_workspace
+from sandbox.server import Sandbox, start_sandbox
 from tests.factories import SAMPLE_TODAY
 from tests.prefect_helpers import read_artifacts
 

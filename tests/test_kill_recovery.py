@@ -28,9 +28,9 @@ from sqlmodel import Session
 
 from models.db import get_engine
 from models.settings import load_settings
+from sandbox.sample import build_sample_workspace
+from sandbox.server import Sandbox, start_sandbox
 from tasks.notion.client import NotionGateway
-from tasks.notion.sample_workspace import build_sample_workspace
-from tasks.notion.sandbox import Sandbox, start_sandbox
 from tasks.notion.sync import run_sync
 from tests.factories import SAMPLE_TODAY
 from tests.prefect_helpers import clean_environment, free_port, wait_for

@@ -20,8 +20,8 @@ import httpx
 import pytest
 
 from deployments import EMAIL_CRON, INGEST_CRON, SUMMARY_CRON
-from tasks.notion.sample_workspace import build_sample_workspace
-from tasks.notion.sandbox import Sandbox, start_sandbox
+from sandbox.sample import build_sample_workspace
+from sandbox.server import Sandbox, start_sandbox
 from tests.factories import SAMPLE_TODAY
 from tests.prefect_helpers import (
     clean_environment,

@@ -15,8 +15,8 @@ from cli import app
 from models import OutboxEmail, SprintSnapshot, Summary, Ticket
 from models.db import get_engine
 from models.settings import get_settings
-from tasks.notion.sample_workspace import build_sample_workspace
-from tasks.notion.sandbox import Sandbox, start_sandbox
+from sandbox.sample import build_sample_workspace
+from sandbox.server import Sandbox, start_sandbox
 from tests.factories import SAMPLE_TODAY
 from tests.prefect_helpers import read_artifacts, read_child_flow_runs, read_task_runs
 

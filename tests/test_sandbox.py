@@ -19,7 +19,7 @@ import pytest
 from notion_client import APIResponseError, Client, RetryOptions
 from notion_client.helpers import collect_paginated_api
 
-from tasks.notion.sample_workspace import (
+from sandbox.sample import (
     EPIC_RELATED_COUNT,
     HOSTILE_TITLES,
     TICKET_STATUSES,
@@ -27,7 +27,7 @@ from tasks.notion.sample_workspace import (
     Workspace,
     build_sample_workspace,
 )
-from tasks.notion.sandbox import Sandbox, start_sandbox
+from sandbox.server import Sandbox, start_sandbox
 from tests.factories import SAMPLE_TODAY
 
 TODAY = SAMPLE_TODAY

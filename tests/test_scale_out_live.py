@@ -24,8 +24,8 @@ import pytest
 
 from deployments import SPECS
 from deployments.zombies import AUTOMATION_NAME
-from tasks.notion.sample_workspace import build_sample_workspace
-from tasks.notion.sandbox import Sandbox, start_sandbox
+from sandbox.sample import build_sample_workspace
+from sandbox.server import Sandbox, start_sandbox
 from tests.factories import SAMPLE_TODAY
 from tests.prefect_helpers import (
     clean_environment,

@@ -19,11 +19,11 @@ from sqlmodel import Session, select
 from models import LlmCall, Ticket, TicketEmbedding
 from models.db import get_engine
 from models.settings import Settings, load_settings
+from sandbox.sample import build_sample_workspace
+from sandbox.server import Sandbox, start_sandbox
 from tasks.assistant.embeddings import embed_tickets
 from tasks.assistant.search import FULL_TEXT, SEMANTIC, search_tickets
 from tasks.notion.client import NotionGateway
-from tasks.notion.sample_workspace import build_sample_workspace
-from tasks.notion.sandbox import Sandbox, start_sandbox
 from tasks.notion.sync import run_sync
 from tests.factories import SAMPLE_TODAY
 

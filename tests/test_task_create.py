@@ -18,12 +18,12 @@ from models import LlmCall
 from models.db import get_engine
 from models.locks import INGEST_LOCK, run_lock
 from models.settings import get_settings
+from sandbox.sample import build_sample_workspace
+from sandbox.server import Sandbox, start_sandbox
 from tasks.assistant.task_intake import TaskIntakeError, TicketDraft
 from tasks.llm import cache as llm_cache
 from tasks.llm import gateway
 from tasks.notion.client import NotionGateway
-from tasks.notion.sample_workspace import build_sample_workspace
-from tasks.notion.sandbox import Sandbox, start_sandbox
 from tasks.notion.sync import run_sync
 from tests.factories import SAMPLE_TODAY
 from tests.llm_stub import API_BASE, mocked_llm

@@ -12,9 +12,9 @@ from sqlmodel import Session
 from api import create_app
 from models.db import get_engine
 from models.settings import Settings, load_settings
+from sandbox.sample import build_sample_workspace
+from sandbox.server import Sandbox, start_sandbox
 from tasks.notion.client import NotionGateway
-from tasks.notion.sample_workspace import build_sample_workspace
-from tasks.notion.sandbox import Sandbox, start_sandbox
 from tasks.notion.sync import run_sync
 from tests.factories import SAMPLE_TODAY
 

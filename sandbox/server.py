@@ -11,7 +11,7 @@ limiter and fault injection for the unhappy paths.
         notion = Client(auth=sandbox.token, base_url=sandbox.base_url)
         notion.data_sources.query(sandbox.tickets_data_source_id)
 
-Run it for a manual session with `python -m tasks.notion.sandbox --port 8765`.
+Run it for a manual session with `python -m sandbox.server --port 8765`.
 
 Behaviour worth knowing (each is how Notion behaves, or the closest honest approximation):
 
@@ -56,7 +56,7 @@ from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from tasks.notion.sample_workspace import (
+from sandbox.sample import (
     READ_ONLY_TYPES,
     Database,
     DataSource,
@@ -1686,7 +1686,7 @@ def start_sandbox(
 def main(argv: list[str] | None = None) -> int:
     """Run the sandbox in the foreground and print how to point Conductor at it."""
     parser = argparse.ArgumentParser(
-        prog="python -m tasks.notion.sandbox",
+        prog="python -m sandbox.server",
         description="Serve the bundled sample workspace over a local Notion-compatible API.",
     )
     parser.add_argument("--host", default="127.0.0.1")

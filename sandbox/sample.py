@@ -5,7 +5,7 @@ the date, and the benchmark needs 100,000 tickets. A seeded generator relative t
 both, reproducibly (same `today`, `n_tickets` and `seed` → same workspace, ids included; database,
 data source, property and user ids depend on the seed alone).
 
-Records hold plain Python values; the sandbox (`tasks.notion.sandbox`) renders Notion JSON per
+Records hold plain Python values; the sandbox (`sandbox.server`) renders Notion JSON per
 request. That keeps 100k tickets well under 300 MB and makes mutations in tests one-liners.
 
 Value forms (what `Page.values` holds and what `Workspace.update_page` / `create_page` accept),

@@ -1,0 +1,1 @@
+"""A local model of Notion's API (the sandbox server and the sample workspace it serves)."""
