@@ -19,15 +19,11 @@ import pytest
 from notion_client import APIResponseError, Client, RetryOptions
 from notion_client.helpers import collect_paginated_api
 
-from sandbox.sample import (
-    EPIC_RELATED_COUNT,
-    HOSTILE_TITLES,
-    TICKET_STATUSES,
-    DateValue,
-    Workspace,
-    build_sample_workspace,
-)
+from sandbox.records import DateValue
+from sandbox.sample import build_sample_workspace
+from sandbox.sample_content import EPIC_RELATED_COUNT, HOSTILE_TITLES, TICKET_STATUSES
 from sandbox.server import Sandbox, start_sandbox
+from sandbox.workspace import Workspace
 from tests.factories import SAMPLE_TODAY
 
 TODAY = SAMPLE_TODAY
