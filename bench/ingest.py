@@ -13,7 +13,7 @@
    sync runs in a child process of its own and reports its `VmHWM`, so neither this process nor
    the sandbox counts.
 
-The sandbox always runs in a subprocess (`python -m tasks.notion.sandbox`), so its CPU and
+The sandbox always runs in a subprocess (`python -m sandbox.server`), so its CPU and
 memory never mix with the client's. Every database is a temporary SQLite file.
 
 Run: `uv run python bench/ingest.py` (several minutes on 2 cores), `--quick` for a smoke run,
@@ -105,7 +105,7 @@ class Measurement:
 @contextmanager
 def sandbox_process(tickets: int, rate_limit: float | None = None) -> Iterator[SandboxEndpoint]:
     """Serve a generated workspace of `tickets` tickets from a subprocess on a free port."""
-    command = [sys.executable, "-m", "tasks.notion.sandbox", "--port", "0"]
+    command = [sys.executable, "-m", "sandbox.server", "--port", "0"]
     command += ["--tickets", str(tickets)]
     if rate_limit is not None:
         command += ["--rate-limit", f"{rate_limit:g}"]

@@ -122,8 +122,8 @@ def demo(
 ) -> None:
     """Run the whole pipeline on the bundled sample workspace: no configuration, no network."""
     from flows.conductor_pipeline import conductor_pipeline
-    from tasks.notion.sample_workspace import build_sample_workspace
-    from tasks.notion.sandbox import start_sandbox
+    from sandbox.sample import build_sample_workspace
+    from sandbox.server import start_sandbox
 
     started = time.perf_counter()
     with (

@@ -1,8 +1,14 @@
-"""Shared fixtures: an isolated environment, and databases on both SQLite and PostgreSQL.
+"""Shared fixtures: an isolated environment, databases on both SQLite and PostgreSQL, and a
+Notion sandbox.
 
 Storage tests take the `db_url` fixture, which is parametrised over both backends. PostgreSQL
 and Redis are the real servers on 127.0.0.1; when one is down the tests that need it are
 skipped locally but *fail* under `CI=true`, so CI can never pass without them.
+
+Tests that sync from Notion take the `sandbox` fixture (the sample workspace, 150 tickets, served
+for the test); `@pytest.mark.sandbox(n_tickets, prepare=..., **options)` on a test or module
+changes what it serves. `tests/sandboxes.py` has the helpers: `serving`, `settings_for`, `sync`,
+`synced` and `point_environment_at`.
 """
 
 from __future__ import annotations
@@ -13,6 +19,7 @@ import uuid
 from collections.abc import Iterator
 from datetime import datetime, time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 # Environment that must be in place before Prefect or LiteLLM are imported anywhere.
 _SESSION_TMP = Path(tempfile.mkdtemp(prefix="conductor-tests-"))
@@ -40,11 +47,22 @@ from sqlalchemy.exc import OperationalError  # noqa: E402
 from models.db import dispose_engines  # noqa: E402
 from models.settings import reload_settings  # noqa: E402
 
+if TYPE_CHECKING:
+    from sandbox.server import Sandbox
+
 PG_ADMIN_URL = os.environ.get(
     "CONDUCTOR_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
 REDIS_URL = os.environ.get("CONDUCTOR_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "sandbox(n_tickets=150, prepare=None, **options): what the `sandbox` fixture serves "
+        "(arguments as tests.sandboxes.serving)",
+    )
 
 
 def _service_missing(what: str, why: str) -> None:
@@ -115,6 +133,18 @@ def redis_url() -> str:
     finally:
         client.close()
     return REDIS_URL
+
+
+@pytest.fixture
+def sandbox(request: pytest.FixtureRequest) -> Iterator[Sandbox]:
+    """A sandbox serving the sample workspace for this test, built as the closest
+    `@pytest.mark.sandbox(...)` says (default: 150 tickets)."""
+    from tests.sandboxes import serving
+
+    marker = request.node.get_closest_marker("sandbox")
+    args, kwargs = (marker.args, marker.kwargs) if marker else ((), {})
+    with serving(*args, **kwargs) as server:
+        yield server
 
 
 @pytest.fixture(autouse=True)

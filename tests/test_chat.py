@@ -11,7 +11,9 @@ from sqlmodel import Session, select
 
 from models import ChatMessage, Ticket
 from models.db import get_engine
-from models.settings import Settings, load_settings
+from models.settings import Settings
+from sandbox.server import Sandbox
+from sandbox.workspace import Workspace
 from tasks.assistant.chat import (
     GENERATED_BY_RETRIEVAL,
     ThreadNotFoundError,
@@ -20,12 +22,8 @@ from tasks.assistant.chat import (
 )
 from tasks.llm import cache as llm_cache
 from tasks.llm import gateway
-from tasks.notion.client import NotionGateway
-from tasks.notion.sample_workspace import build_sample_workspace
-from tasks.notion.sandbox import Sandbox, start_sandbox
-from tasks.notion.sync import run_sync
-from tests.factories import SAMPLE_TODAY
 from tests.llm_stub import API_BASE, mocked_llm
+from tests.sandboxes import synced
 
 LLM_KEY = "sk-chat-SECRET-llm-0123456789"
 API_TOKEN = "api-SECRET-token-9876543210"
@@ -37,9 +35,7 @@ INJECTION = (
 )
 
 
-@pytest.fixture
-def sandbox() -> Iterator[Sandbox]:
-    workspace = build_sample_workspace(SAMPLE_TODAY, n_tickets=150)
+def _with_injection_ticket(workspace: Workspace) -> None:
     workspace.create_page(
         workspace.tickets_data_source_id,
         {
@@ -49,32 +45,20 @@ def sandbox() -> Iterator[Sandbox]:
             "Sprint": (workspace.current_sprint().id,),
         },
     )
-    with start_sandbox(workspace) as server:
-        yield server
+
+
+pytestmark = pytest.mark.sandbox(150, prepare=_with_injection_ticket)
 
 
 def ingested(sandbox: Sandbox, db_url: str, *, llm: bool = True) -> Settings:
-    values: dict[str, object] = {
-        "notion_token": sandbox.token,
-        "notion_base_url": sandbox.base_url,
-        "notion_tickets_database_id": sandbox.tickets_database_id,
-        "notion_sprints_database_id": sandbox.sprints_database_id,
-        "database_url": db_url,
-        "api_token": API_TOKEN,
-    }
+    values: dict[str, object] = {"api_token": API_TOKEN}
     if llm:
         values |= {
             "llm_model": "openai/gpt-4o-mini",
             "llm_api_base": API_BASE,
             "llm_api_key": LLM_KEY,
         }
-    settings = load_settings(**values)
-    with (
-        Session(get_engine(db_url)) as session,
-        NotionGateway.from_settings(settings, rps=None) as notion,
-    ):
-        run_sync(session, notion, settings)
-    return settings
+    return synced(sandbox, db_url, **values)
 
 
 @pytest.fixture(autouse=True)

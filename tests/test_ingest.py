@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
@@ -10,40 +9,13 @@ from sqlmodel import Session, func, select
 
 from models import Person, Sprint, SyncState, Ticket, TicketEvent
 from models.db import get_engine
-from models.settings import Settings, load_settings
+from sandbox.server import Sandbox
 from tasks.notion.client import NotionAccessError, NotionGateway
-from tasks.notion.sample_workspace import build_sample_workspace
-from tasks.notion.sandbox import Sandbox, start_sandbox
-from tasks.notion.sync import run_sync
-from tests.factories import SAMPLE_TODAY
+from tests.sandboxes import serving, settings_for, sync
 from tests.workspace_truth import expected, stored
 
 N_TICKETS = 250
-
-
-@pytest.fixture
-def sandbox() -> Iterator[Sandbox]:
-    with start_sandbox(build_sample_workspace(SAMPLE_TODAY, n_tickets=N_TICKETS)) as server:
-        yield server
-
-
-def settings_for(sandbox: Sandbox, db_url: str, **overrides) -> Settings:
-    values = {
-        "notion_token": sandbox.token,
-        "notion_base_url": sandbox.base_url,
-        "notion_tickets_database_id": sandbox.tickets_database_id,
-        "notion_sprints_database_id": sandbox.sprints_database_id,
-        "database_url": db_url,
-    }
-    return load_settings(**(values | overrides))
-
-
-def sync(settings: Settings, *, full_refresh: bool = False, gateway: NotionGateway | None = None):
-    with Session(get_engine(settings.database_url)) as session:
-        if gateway is not None:
-            return run_sync(session, gateway, settings, full_refresh=full_refresh)
-        with NotionGateway.from_settings(settings, rps=None) as own:
-            return run_sync(session, own, settings, full_refresh=full_refresh)
+pytestmark = pytest.mark.sandbox(N_TICKETS)
 
 
 def test_full_sync_equals_the_sandbox(sandbox: Sandbox, db_url: str) -> None:
@@ -163,9 +135,7 @@ def test_crash_between_batches_then_rerun_gives_the_same_rows_and_no_duplicates(
 
 
 def test_rate_limited_sandbox_is_honoured_and_nothing_is_lost(db_url: str) -> None:
-    with start_sandbox(
-        build_sample_workspace(SAMPLE_TODAY, n_tickets=120), rate_limit_rps=50
-    ) as server:
+    with serving(120, rate_limit_rps=50) as server:
         settings = settings_for(server, db_url)
         server.fail_next(2, status=429, path_contains="/query", retry_after=1)
         server.fail_next(1, status=529, path_contains="/query")
@@ -200,9 +170,7 @@ def test_unshared_database_names_the_fix(sandbox: Sandbox, db_url: str) -> None:
 
 def test_integration_without_user_access_still_yields_people_from_properties(db_url: str) -> None:
     """Without user capabilities Notion returns partial users (`{object, id}`): ids, no names."""
-    with start_sandbox(
-        build_sample_workspace(SAMPLE_TODAY, n_tickets=80), integration_can_read_users=False
-    ) as server:
+    with serving(80, integration_can_read_users=False) as server:
         sync(settings_for(server, db_url))
         with Session(get_engine(db_url)) as session:
             people = session.exec(select(Person)).all()

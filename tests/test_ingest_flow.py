@@ -3,30 +3,24 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 
 import pytest
 from typer.testing import CliRunner
 
 from cli import app
 from models.settings import reload_settings
-from tasks.notion.sample_workspace import build_sample_workspace
-from tasks.notion.sandbox import Sandbox, start_sandbox
-from tests.factories import SAMPLE_TODAY
+from sandbox.server import Sandbox
 from tests.prefect_helpers import read_artifacts
+from tests.sandboxes import point_environment_at
 
 INGEST_KEYS = ["fetched", "created", "updated", "unchanged", "removed", "quarantined",
                "requests", "rate_limited", "retried", "duration_s"]  # fmt: skip
 
 
 @pytest.fixture
-def configured_sandbox(db_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Sandbox]:
-    with start_sandbox(build_sample_workspace(SAMPLE_TODAY, n_tickets=150)) as server:
-        for name, value in server.conductor_environment().items():
-            monkeypatch.setenv(name, value)
-        monkeypatch.setenv("CONDUCTOR_NOTION_RATE_LIMIT_RPS", "1000")
-        reload_settings()
-        yield server
+def configured_sandbox(db_url: str, sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch) -> Sandbox:
+    point_environment_at(sandbox, monkeypatch)
+    return sandbox
 
 
 def test_ingest_flow_syncs_and_publishes_a_counts_artifact(

@@ -17,23 +17,16 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from email import policy
 from pathlib import Path
 from typing import Any
 
 import pytest
 from aiosmtpd.controller import Controller
-from sqlmodel import Session
 
-from models.db import get_engine
-from models.settings import load_settings
-from tasks.notion.client import NotionGateway
-from tasks.notion.sample_workspace import build_sample_workspace
-from tasks.notion.sandbox import Sandbox, start_sandbox
-from tasks.notion.sync import run_sync
-from tests.factories import SAMPLE_TODAY
+from sandbox.server import Sandbox
 from tests.prefect_helpers import clean_environment, free_port, wait_for
+from tests.sandboxes import synced
 from tests.workspace_truth import expected, stored
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -41,10 +34,7 @@ RECOVERY_S = 90
 STAKEHOLDERS = ("cto@example.com", "pm@example.com")
 
 
-@pytest.fixture
-def sandbox() -> Iterator[Sandbox]:
-    with start_sandbox(build_sample_workspace(SAMPLE_TODAY, n_tickets=1000)) as server:
-        yield server
+pytestmark = pytest.mark.sandbox(1000)
 
 
 def _environment(sandbox: Sandbox, db_url: str, home: Path, **extra: str) -> dict[str, str]:
@@ -188,12 +178,7 @@ class KillingSink:
 
 def _email_killed_at(at: str, sandbox: Sandbox, db_url: str, tmp_path: Path) -> KillingSink:
     """Stored sprint data, then `conductor email` killed by the sink at `at`, then again."""
-    settings = load_settings(database_url=db_url, **_sandbox_settings(sandbox))
-    with (
-        Session(get_engine(db_url)) as session,
-        NotionGateway.from_settings(settings, rps=None) as gateway,
-    ):
-        run_sync(session, gateway, settings)
+    synced(sandbox, db_url)
     sink = KillingSink(at)
     port = free_port()
     controller = Controller(sink, hostname="127.0.0.1", port=port)
@@ -219,15 +204,6 @@ def _email_killed_at(at: str, sandbox: Sandbox, db_url: str, tmp_path: Path) -> 
     finally:
         controller.stop()
     return sink
-
-
-def _sandbox_settings(sandbox: Sandbox) -> dict[str, str]:
-    return {
-        "notion_token": sandbox.token,
-        "notion_base_url": sandbox.base_url,
-        "notion_tickets_database_id": sandbox.tickets_database_id,
-        "notion_sprints_database_id": sandbox.sprints_database_id,
-    }
 
 
 def test_a_send_killed_between_the_claim_and_the_send_delivers_exactly_once(

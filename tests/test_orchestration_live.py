@@ -20,15 +20,14 @@ import httpx
 import pytest
 
 from deployments import EMAIL_CRON, INGEST_CRON, SUMMARY_CRON
-from tasks.notion.sample_workspace import build_sample_workspace
-from tasks.notion.sandbox import Sandbox, start_sandbox
-from tests.factories import SAMPLE_TODAY
+from sandbox.server import Sandbox
 from tests.prefect_helpers import (
     clean_environment,
     running_prefect_server,
     wait_for,
     wait_for_final_state,
 )
+from tests.sandboxes import serving
 
 ROOT = Path(__file__).resolve().parent.parent
 TZ = "Europe/Berlin"
@@ -48,7 +47,7 @@ def served(
     """`conductor serve` in a subprocess against the server and a sandbox workspace; yields an
     API client and the five deployments by name once they are registered."""
     home = tmp_path_factory.mktemp("served")
-    with start_sandbox(build_sample_workspace(SAMPLE_TODAY, n_tickets=120)) as sandbox:
+    with serving(120) as sandbox:
         env = clean_environment(
             PREFECT_API_URL=prefect_server,
             CONDUCTOR_HOME=str(home / "home"),

@@ -15,10 +15,10 @@ from cli import app
 from models import OutboxEmail, SprintSnapshot, Summary, Ticket
 from models.db import get_engine
 from models.settings import reload_settings
-from tasks.notion.sample_workspace import build_sample_workspace
-from tasks.notion.sandbox import Sandbox, start_sandbox
+from sandbox.server import Sandbox
 from tests.factories import SAMPLE_TODAY
 from tests.prefect_helpers import read_artifacts, read_child_flow_runs, read_task_runs
+from tests.sandboxes import point_environment_at, serving
 
 PIPELINE_KEYS = {"ingest", "embeddings", "rollup", "summary", "email"}
 
@@ -35,13 +35,7 @@ def _counts(db_url: str) -> tuple[int, int, int, int]:
 
 def _point_at(sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch) -> None:
     """Settings for a pipeline against `sandbox`: limiter lifted, one stakeholder."""
-    for name, value in {
-        **sandbox.conductor_environment(),
-        "CONDUCTOR_NOTION_RATE_LIMIT_RPS": "1000",
-        "CONDUCTOR_STAKEHOLDERS": "cto@example.com",
-    }.items():
-        monkeypatch.setenv(name, value)
-    reload_settings()
+    point_environment_at(sandbox, monkeypatch, CONDUCTOR_STAKEHOLDERS="cto@example.com")
 
 
 def test_demo_runs_the_whole_pipeline_offline_and_tells_the_story(
@@ -75,7 +69,7 @@ def test_two_pipelines_started_together_give_the_data_of_one(
 ) -> None:
     from flows.conductor_pipeline import conductor_pipeline
 
-    with start_sandbox(build_sample_workspace(SAMPLE_TODAY, n_tickets=120)) as sandbox:
+    with serving(120) as sandbox:
         _point_at(sandbox, monkeypatch)
         conductor_pipeline(today=SAMPLE_TODAY)
         once = _counts(db_url)
@@ -109,7 +103,7 @@ def test_the_pipeline_is_one_flow_run_with_every_steps_tasks_and_artifacts(
     `sync-tickets-page` per page of 100 results, and every step's artifact on the run."""
     from flows.conductor_pipeline import conductor_pipeline
 
-    with start_sandbox(build_sample_workspace(SAMPLE_TODAY, n_tickets=250)) as sandbox:
+    with serving(250) as sandbox:
         _point_at(sandbox, monkeypatch)
         state = conductor_pipeline(today=SAMPLE_TODAY, return_state=True)
     assert state.is_completed(), state.message

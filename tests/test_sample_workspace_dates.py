@@ -11,7 +11,9 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from tasks.notion.sample_workspace import HOSTILE_TITLES, Workspace, build_sample_workspace
+from sandbox.sample import build_sample_workspace
+from sandbox.sample_content import HOSTILE_TITLES
+from sandbox.workspace import Workspace
 from tests.factories import SAMPLE_TODAY
 
 DAYS = [SAMPLE_TODAY + timedelta(days=offset) for offset in range(-30, 30)]

@@ -19,16 +19,13 @@ import pytest
 from notion_client import APIResponseError, Client, RetryOptions
 from notion_client.helpers import collect_paginated_api
 
-from tasks.notion.sample_workspace import (
-    EPIC_RELATED_COUNT,
-    HOSTILE_TITLES,
-    TICKET_STATUSES,
-    DateValue,
-    Workspace,
-    build_sample_workspace,
-)
-from tasks.notion.sandbox import Sandbox, start_sandbox
+from sandbox.records import DateValue
+from sandbox.sample import build_sample_workspace
+from sandbox.sample_content import EPIC_RELATED_COUNT, HOSTILE_TITLES, TICKET_STATUSES
+from sandbox.server import Sandbox
+from sandbox.workspace import Workspace
 from tests.factories import SAMPLE_TODAY
+from tests.sandboxes import serving
 
 TODAY = SAMPLE_TODAY
 MINUTE_TIMESTAMP = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:00\.000Z$")
@@ -38,17 +35,16 @@ FAST_RETRIES = RetryOptions(max_retries=2, initial_retry_delay_ms=10, max_retry_
 @pytest.fixture(scope="module")
 def shared() -> Iterator[Sandbox]:
     """A read-only sandbox for tests that do not mutate anything."""
-    with start_sandbox(build_sample_workspace(TODAY, n_tickets=120)) as sandbox:
+    with serving(120) as sandbox:
         yield sandbox
 
 
-@pytest.fixture
-def sandbox() -> Iterator[Sandbox]:
-    """A private sandbox whose workspace clock is frozen at 10:15:42 on TODAY."""
-    workspace = build_sample_workspace(TODAY, n_tickets=120)
+def _frozen_clock(workspace: Workspace) -> None:
     workspace.set_clock(lambda: datetime(2026, 11, 24, 10, 15, 42, 123000, tzinfo=UTC))
-    with start_sandbox(workspace) as running:
-        yield running
+
+
+#: The `sandbox` fixture: a private sandbox whose workspace clock is frozen at 10:15:42 on TODAY.
+pytestmark = pytest.mark.sandbox(120, prepare=_frozen_clock)
 
 
 def client_for(sandbox: Sandbox, **options: object) -> Client:
@@ -95,8 +91,7 @@ def test_users_me_is_the_integration_bot(shared: Sandbox) -> None:
 
 
 def test_without_the_user_capability_users_are_forbidden_and_people_partial() -> None:
-    workspace = build_sample_workspace(TODAY, n_tickets=30)
-    with start_sandbox(workspace, integration_can_read_users=False) as sandbox:
+    with serving(30, integration_can_read_users=False) as sandbox:
         client = client_for(sandbox)
         with pytest.raises(APIResponseError) as error:
             client.users.list()

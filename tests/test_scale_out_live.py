@@ -24,9 +24,7 @@ import pytest
 
 from deployments import SPECS
 from deployments.zombies import AUTOMATION_NAME
-from tasks.notion.sample_workspace import build_sample_workspace
-from tasks.notion.sandbox import Sandbox, start_sandbox
-from tests.factories import SAMPLE_TODAY
+from sandbox.server import Sandbox
 from tests.prefect_helpers import (
     clean_environment,
     flow_run_state,
@@ -98,11 +96,9 @@ def deployed(conductor_server: str, tmp_path_factory: pytest.TempPathFactory) ->
     return {d["name"]: d for d in found}
 
 
-@pytest.fixture
-def workspace() -> Iterator[Sandbox]:
-    # Notion's own average rate, so a run lasts long enough to be killed in the middle.
-    with start_sandbox(build_sample_workspace(SAMPLE_TODAY, n_tickets=600)) as sandbox:
-        yield sandbox
+#: The `sandbox` fixture: enough tickets that a run at Notion's own average rate lasts long
+#: enough to be killed in the middle.
+pytestmark = pytest.mark.sandbox(600)
 
 
 def _start_worker(
@@ -169,28 +165,28 @@ def test_deploy_all_creates_every_deployment_on_the_pool_with_heartbeats_and_tim
 
 @ON_POSTGRESQL
 def test_a_worker_runs_the_triggered_pipeline_to_completion(
-    deployed: dict[str, dict], conductor_server: str, workspace: Sandbox, db_url: str,
+    deployed: dict[str, dict], conductor_server: str, sandbox: Sandbox, db_url: str,
     tmp_path: Path,
 ) -> None:  # fmt: skip
-    worker = _start_worker(conductor_server, db_url, workspace, tmp_path, rps="1000")
+    worker = _start_worker(conductor_server, db_url, sandbox, tmp_path, rps="1000")
     try:
         run_id = _trigger_pipeline(conductor_server, deployed)
         state = wait_for_final_state(conductor_server, run_id, 300)
     finally:
         _stop(worker)
     assert state["type"] == "COMPLETED", state
-    assert stored(db_url) == expected(workspace)
+    assert stored(db_url) == expected(sandbox)
 
 
 @ON_POSTGRESQL
 def test_a_lost_worker_machine_leaves_a_crashed_run_and_the_next_run_goes_through(
-    deployed: dict[str, dict], conductor_server: str, workspace: Sandbox, db_url: str,
+    deployed: dict[str, dict], conductor_server: str, sandbox: Sandbox, db_url: str,
     tmp_path: Path,
 ) -> None:  # fmt: skip
-    worker = _start_worker(conductor_server, db_url, workspace, tmp_path, rps="3")
+    worker = _start_worker(conductor_server, db_url, sandbox, tmp_path, rps="3")
     try:
         doomed = _trigger_pipeline(conductor_server, deployed)
-        wait_for(lambda: workspace.count(path_contains="/query") >= 3, 180, "the sync to start")
+        wait_for(lambda: sandbox.count(path_contains="/query") >= 3, 180, "the sync to start")
         # A lost machine: the worker and every process under it (the flow run has a session
         # of its own) stop at the same instant, and nothing of them speaks again.
         for pid in [worker.pid, *_descendants(worker.pid)]:
@@ -201,7 +197,7 @@ def test_a_lost_worker_machine_leaves_a_crashed_run_and_the_next_run_goes_throug
     assert flow_run_state(conductor_server, doomed)["type"] == "RUNNING"
 
     following = _trigger_pipeline(conductor_server, deployed)
-    worker = _start_worker(conductor_server, db_url, workspace, tmp_path, rps="1000")
+    worker = _start_worker(conductor_server, db_url, sandbox, tmp_path, rps="1000")
     try:
         crashed = wait_for(
             lambda: flow_run_state(conductor_server, doomed)["type"] == "CRASHED", 240, "Crashed"
@@ -226,4 +222,4 @@ def test_a_lost_worker_machine_leaves_a_crashed_run_and_the_next_run_goes_throug
     assert crashed and crashed_after < 60
     assert next_started_after < 60
     assert state["type"] == "COMPLETED", state
-    assert stored(db_url) == expected(workspace)
+    assert stored(db_url) == expected(sandbox)

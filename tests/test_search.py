@@ -18,14 +18,12 @@ from sqlmodel import Session, select
 
 from models import LlmCall, Ticket, TicketEmbedding
 from models.db import get_engine
-from models.settings import Settings, load_settings
+from models.settings import Settings
+from sandbox.server import Sandbox
+from sandbox.workspace import Workspace
 from tasks.assistant.embeddings import embed_tickets
 from tasks.assistant.search import FULL_TEXT, SEMANTIC, search_tickets
-from tasks.notion.client import NotionGateway
-from tasks.notion.sample_workspace import build_sample_workspace
-from tasks.notion.sandbox import Sandbox, start_sandbox
-from tasks.notion.sync import run_sync
-from tests.factories import SAMPLE_TODAY
+from tests.sandboxes import synced
 
 N_TICKETS = 150
 API_BASE = "http://llm.test/v1"
@@ -75,9 +73,7 @@ def input_count(route: respx.Route) -> int:
     return sum(len(json.loads(call.request.content)["input"]) for call in route.calls)
 
 
-@pytest.fixture
-def sandbox() -> Iterator[Sandbox]:
-    workspace = build_sample_workspace(SAMPLE_TODAY, n_tickets=N_TICKETS)
+def _with_needle_ticket(workspace: Workspace) -> None:
     workspace.create_page(
         workspace.tickets_data_source_id,
         {
@@ -87,25 +83,9 @@ def sandbox() -> Iterator[Sandbox]:
             "Tags": ("infra",),
         },
     )
-    with start_sandbox(workspace) as server:
-        yield server
 
 
-def ingested(sandbox: Sandbox, db_url: str, **overrides: object) -> Settings:
-    settings = load_settings(
-        notion_token=sandbox.token,
-        notion_base_url=sandbox.base_url,
-        notion_tickets_database_id=sandbox.tickets_database_id,
-        notion_sprints_database_id=sandbox.sprints_database_id,
-        database_url=db_url,
-        **overrides,
-    )
-    with (
-        Session(get_engine(db_url)) as session,
-        NotionGateway.from_settings(settings, rps=None) as gateway,
-    ):
-        run_sync(session, gateway, settings)
-    return settings
+pytestmark = pytest.mark.sandbox(N_TICKETS, prepare=_with_needle_ticket)
 
 
 def semantic_settings(settings: Settings) -> Settings:
@@ -126,7 +106,7 @@ def needle_key(db_url: str) -> str:
 
 
 def test_full_text_search_ranks_the_matching_ticket_first(sandbox: Sandbox, db_url: str) -> None:
-    settings = ingested(sandbox, db_url)
+    settings = synced(sandbox, db_url)
     with Session(get_engine(db_url)) as session:
         mode, hits = search_tickets(session, settings, "flux capacitor calibration")
     assert mode == FULL_TEXT
@@ -139,7 +119,7 @@ def test_full_text_search_ranks_the_matching_ticket_first(sandbox: Sandbox, db_u
 def test_full_text_search_falls_back_to_any_word_when_no_ticket_has_all(
     sandbox: Sandbox, db_url: str
 ) -> None:
-    settings = ingested(sandbox, db_url)
+    settings = synced(sandbox, db_url)
     with Session(get_engine(db_url)) as session:
         mode, hits = search_tickets(session, settings, "why does the capacitor zzzunknownword")
     assert mode == FULL_TEXT
@@ -147,7 +127,7 @@ def test_full_text_search_falls_back_to_any_word_when_no_ticket_has_all(
 
 
 def test_full_text_query_syntax_is_treated_as_plain_words(sandbox: Sandbox, db_url: str) -> None:
-    settings = ingested(sandbox, db_url)
+    settings = synced(sandbox, db_url)
     with Session(get_engine(db_url)) as session:
         before = len(session.exec(select(Ticket)).all())
         assert search_tickets(session, settings, "  ?!  ")[1] == []
@@ -157,7 +137,7 @@ def test_full_text_query_syntax_is_treated_as_plain_words(sandbox: Sandbox, db_u
 
 
 def test_semantic_search_ranks_the_matching_ticket_first(sandbox: Sandbox, db_url: str) -> None:
-    settings = semantic_settings(ingested(sandbox, db_url))
+    settings = semantic_settings(synced(sandbox, db_url))
     with mocked_embeddings(), Session(get_engine(db_url)) as session:
         mode, hits = search_tickets(
             session, settings, "quantum flux capacitor drifts after midnight", limit=5
@@ -170,7 +150,7 @@ def test_semantic_search_ranks_the_matching_ticket_first(sandbox: Sandbox, db_ur
 
 
 def test_only_changed_tickets_are_embedded_again(sandbox: Sandbox, db_url: str) -> None:
-    settings = semantic_settings(ingested(sandbox, db_url))
+    settings = semantic_settings(synced(sandbox, db_url))
     live = len(sandbox.workspace.tickets())
     with mocked_embeddings() as route, Session(get_engine(db_url)) as session:
         first = embed_tickets(session, settings)
@@ -202,7 +182,7 @@ def test_only_changed_tickets_are_embedded_again(sandbox: Sandbox, db_url: str) 
 def test_semantic_search_falls_back_to_full_text_when_the_endpoint_fails(
     sandbox: Sandbox, db_url: str
 ) -> None:
-    settings = semantic_settings(ingested(sandbox, db_url))
+    settings = semantic_settings(synced(sandbox, db_url))
     with respx.mock(assert_all_called=False) as router:
         router.post(EMBEDDINGS).mock(return_value=httpx.Response(500, json={"error": "down"}))
         router.route().pass_through()

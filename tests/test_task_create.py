@@ -17,16 +17,13 @@ from cli.app import app
 from models import LlmCall
 from models.db import get_engine
 from models.locks import INGEST_LOCK, run_lock
-from models.settings import get_settings, reload_settings
+from models.settings import get_settings
+from sandbox.server import Sandbox
 from tasks.assistant.task_intake import TaskIntakeError, TicketDraft
 from tasks.llm import cache as llm_cache
 from tasks.llm import gateway
-from tasks.notion.client import NotionGateway
-from tasks.notion.sample_workspace import build_sample_workspace
-from tasks.notion.sandbox import Sandbox, start_sandbox
-from tasks.notion.sync import run_sync
-from tests.factories import SAMPLE_TODAY
 from tests.llm_stub import API_BASE, mocked_llm
+from tests.sandboxes import point_environment_at, sync
 
 REQUEST = "Fix login timeout for SSO users, 3 points, assign to Priya, this sprint, high priority"
 DRAFT = {
@@ -41,32 +38,18 @@ DRAFT = {
 
 
 @pytest.fixture
-def sandbox() -> Iterator[Sandbox]:
-    with start_sandbox(build_sample_workspace(SAMPLE_TODAY, n_tickets=150)) as server:
-        yield server
-
-
-@pytest.fixture
 def configured(sandbox: Sandbox, db_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Sandbox]:
     """Notion points at the sandbox and an OpenAI-compatible model is configured; ingested."""
-    env = {
-        **sandbox.conductor_environment(),
-        "CONDUCTOR_NOTION_RATE_LIMIT_RPS": "1000",
-        "CONDUCTOR_LLM_MODEL": "openai/gpt-4o-mini",
-        "CONDUCTOR_LLM_API_BASE": API_BASE,
-        "CONDUCTOR_LLM_API_KEY": "sk-intake-SECRET-0123456789",
-    }
-    for name, value in env.items():
-        monkeypatch.setenv(name, value)
-    reload_settings()
+    point_environment_at(
+        sandbox,
+        monkeypatch,
+        CONDUCTOR_LLM_MODEL="openai/gpt-4o-mini",
+        CONDUCTOR_LLM_API_BASE=API_BASE,
+        CONDUCTOR_LLM_API_KEY="sk-intake-SECRET-0123456789",
+    )
     monkeypatch.setattr(gateway, "sleep", lambda _s: None)
     llm_cache.reset_llm_cache()
-    settings = get_settings()
-    with (
-        Session(get_engine(db_url)) as session,
-        NotionGateway.from_settings(settings, rps=None) as notion,
-    ):
-        run_sync(session, notion, settings)
+    sync(get_settings())
     yield sandbox
     llm_cache.reset_llm_cache()
 

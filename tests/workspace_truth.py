@@ -10,7 +10,7 @@ from sqlmodel import Session, select
 
 from models import Ticket, TicketAssignee
 from models.db import get_engine
-from tasks.notion.sandbox import Sandbox
+from sandbox.server import Sandbox
 
 
 def stored(db_url: str) -> dict[str, tuple]:

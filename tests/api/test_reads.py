@@ -11,7 +11,7 @@ from sqlmodel import Session
 from models import Summary
 from models.db import get_engine
 from models.settings import Settings
-from tasks.notion.sandbox import Sandbox
+from sandbox.server import Sandbox
 from tests.api.conftest import AUTH
 from tests.factories import TICKET_JSON_KEYS
 
