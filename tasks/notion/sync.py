@@ -34,13 +34,15 @@ from models.sprints import Sprint, upsert_sprints
 from models.tickets import TODO, mark_tickets_removed, upsert_tickets
 from tasks.notion.client import NotionGateway
 from tasks.notion.mapping import (
-    MalformedPageError,
-    ParsedTicket,
     SprintMapping,
     TicketMapping,
-    apply_full_relation,
     detect_sprint_mapping,
     detect_ticket_mapping,
+)
+from tasks.notion.rows import (
+    MalformedPageError,
+    ParsedTicket,
+    apply_full_relation,
     sprint_row,
     ticket_row,
 )
