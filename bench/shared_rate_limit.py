@@ -76,8 +76,8 @@ def main() -> None:
         server, api = _start_server(Path(tmp))
         os.environ["PREFECT_API_URL"] = api
         try:
-            from tasks.notion.client import RateLimiter
             from tasks.notion.ingest_tasks import ensure_shared_rate_limit, shared_rate_limit_hook
+            from tasks.notion.rate_limit import RateLimiter
 
             rps = 10_000.0  # far above what is sent: the figure is the round trip, not a wait
             assert ensure_shared_rate_limit(rps), "could not create the global rate limit"

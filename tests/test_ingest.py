@@ -11,7 +11,8 @@ from sqlmodel import Session, func, select
 from models import Person, Sprint, SyncState, Ticket, TicketEvent
 from models.db import get_engine
 from models.settings import Settings, load_settings
-from tasks.notion.client import NotionAccessError, NotionGateway
+from tasks.notion.client import NotionGateway
+from tasks.notion.errors import NotionAccessError
 from tasks.notion.sample_workspace import build_sample_workspace
 from tasks.notion.sandbox import Sandbox, start_sandbox
 from tasks.notion.sync import run_sync

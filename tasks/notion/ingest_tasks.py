@@ -15,7 +15,8 @@ from models.db import session_scope
 from models.settings import Settings
 from tasks.concurrency import ensure_limit
 from tasks.notion import sync
-from tasks.notion.client import NotionGateway, NotionUnavailableError
+from tasks.notion.client import NotionGateway
+from tasks.notion.errors import NotionUnavailableError
 from tasks.retries import retry_on
 
 #: Name of the Prefect global rate limit every Conductor process shares for Notion requests.

@@ -33,6 +33,7 @@ from models.settings import Settings
 from models.sprints import Sprint, upsert_sprints
 from models.tickets import TODO, mark_tickets_removed, upsert_tickets
 from tasks.notion.client import NotionGateway
+from tasks.notion.errors import NotionAccessError
 from tasks.notion.mapping import (
     SprintMapping,
     TicketMapping,
@@ -145,8 +146,6 @@ def resolve_data_source(gateway: NotionGateway, database_id: str) -> tuple[str, 
     """
     sources = gateway.database_data_sources(database_id)
     if not sources:
-        from tasks.notion.client import NotionAccessError
-
         raise NotionAccessError(
             f"database {database_id} has no data source: check CONDUCTOR_NOTION_*_DATABASE_ID"
         )
