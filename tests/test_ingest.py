@@ -215,7 +215,8 @@ def test_integration_without_user_access_still_yields_people_from_properties(db_
 def test_unreadable_property_keeps_the_stored_value_and_writes_no_history(
     sandbox: Sandbox, db_url: str
 ) -> None:
-    from tasks.notion.sync import TICKETS, plan_source, write_batch
+    from tasks.notion.plan import TICKETS, plan_source
+    from tasks.notion.writes import write_batch
 
     settings = settings_for(sandbox, db_url)
     sync(settings)
@@ -245,7 +246,8 @@ def test_unreadable_property_keeps_the_stored_value_and_writes_no_history(
 def test_a_page_that_is_not_a_page_is_quarantined_and_the_cursor_moves_on(
     sandbox: Sandbox, db_url: str
 ) -> None:
-    from tasks.notion.sync import TICKETS, plan_source, write_batch
+    from tasks.notion.plan import TICKETS, plan_source
+    from tasks.notion.writes import write_batch
 
     settings = settings_for(sandbox, db_url)
     sync(settings)

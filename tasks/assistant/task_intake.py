@@ -35,7 +35,8 @@ from tasks.assistant.chat import prompt_env
 from tasks.llm.gateway import LlmUnavailableError, complete
 from tasks.notion.client import NotionGateway
 from tasks.notion.mapping import TicketMapping, detect_ticket_mapping
-from tasks.notion.sync import resolve_data_source, run_sync
+from tasks.notion.plan import resolve_data_source
+from tasks.notion.sync import run_sync
 
 INTAKE_TEMPLATE = "task_intake.md.j2"
 #: Notion's limit for one rich-text object's content.
