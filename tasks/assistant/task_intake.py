@@ -28,7 +28,6 @@ from sqlmodel import Session, select
 
 from models import Person, Sprint, Ticket, clock
 from models.errors import ConductorError
-from models.locks import INGEST_LOCK, run_lock
 from models.settings import ConfigError, Settings
 from models.sprints import find_sprint
 from tasks.assistant.chat import prompt_env
@@ -165,10 +164,8 @@ def submit_ticket(
     own = gateway is None
     gateway = gateway or NotionGateway.from_settings(settings)
     try:
-        # The same lock as the ingest flow: a scheduled sync running now would otherwise diff
-        # the same pages against the same stored state and record their changes twice.
-        with run_lock(INGEST_LOCK, settings.database_url):
-            stats = run_sync(session, gateway, settings)
+        # Waits for a scheduled sync running now (run_sync takes the ingest lock).
+        stats = run_sync(session, gateway, settings)
     finally:
         if own:
             gateway.close()

@@ -1,4 +1,4 @@
-"""The incremental Notion → SQL sync: its steps, the paging loop and `run_sync`.
+"""The incremental Notion → SQL sync: `run_sync`, its one entry point, and the paging loop.
 
 How a sync stays correct when it crashes anywhere:
 - pages are queried sorted by `last_edited_time` ascending, a page of 100 at a time
@@ -11,6 +11,8 @@ How a sync stays correct when it crashes anywhere:
 Removed pages never show up in queries, so a *full scan* reconciles ids: live stored tickets
 the scan did not return are marked removed.
 
+Every sync — the `notion_ingest` flow, `conductor task create`, benchmarks and tests — runs
+through `run_sync`, which takes the ingest lock (`models.locks.INGEST_LOCK`).
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from typing import Any
 from sqlmodel import Session
 
 from models.base import utcnow
+from models.locks import INGEST_LOCK, IfBusy, run_lock
 from models.people import upsert_people
 from models.settings import Settings
 from tasks.notion.client import NotionGateway
@@ -43,16 +46,23 @@ log = logging.getLogger(__name__)
 
 @dataclass
 class IngestStats(Counts):
-    """Counts of one ingest run (tickets and sprints together): docs/design.md §3 `ingest --json`."""
+    """Counts of one ingest run (tickets and sprints together): docs/design.md §3 `ingest --json`.
+
+    `people` (users listed through the users API) and `full_scan` (whether the tickets source
+    was fully scanned) describe the run for the flow's report; they are not JSON counts.
+    """
 
     requests: int = 0
     rate_limited: int = 0
     retried: int = 0
     duration_s: float = 0.0
+    people: int = 0
+    full_scan: bool = False
 
     def as_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data["duration_s"] = round(self.duration_s, 3)
+        del data["people"], data["full_scan"]
         return data
 
 
@@ -79,7 +89,7 @@ def report_progress(kind: str, pages: int) -> None:
         listener(kind, pages)
 
 
-# ---------------------------------------------------------------- steps
+# ---------------------------------------------------------------- the steps of a sync
 
 
 def sync_people(session: Session, gateway: NotionGateway) -> int:
@@ -128,7 +138,19 @@ def sync_page(
     return result
 
 
-PageSync = Callable[[str | None], BatchResult]
+@dataclass(frozen=True)
+class SyncSteps:
+    """How each step of a sync is run: by default a plain call in the caller's session.
+
+    The `notion_ingest` flow passes its Prefect tasks instead (retried, named, one task per page
+    of results); they ignore the session given and open their own.
+    """
+
+    people: Callable[[Session, NotionGateway], int] = sync_people
+    plan: Callable[..., SourcePlan] = plan_source
+    page: Callable[[Session, NotionGateway, SourcePlan, Settings, str | None], BatchResult] = (
+        sync_page
+    )
 
 
 def sync_source(
@@ -136,20 +158,14 @@ def sync_source(
     gateway: NotionGateway,
     plan: SourcePlan,
     settings: Settings,
-    *,
-    page: PageSync | None = None,
+    steps: SyncSteps,
 ) -> BatchResult:
-    """Page through one data source and write every page; reconcile removals after a full scan.
-
-    `page` lets the Prefect flow run each page as a task; by default it calls `sync_page`
-    directly (benchmarks and tests use this path).
-    """
-    page = page or (lambda cursor: sync_page(session, gateway, plan, settings, cursor))
+    """Page through one data source and write every page; reconcile removals after a full scan."""
     total = BatchResult()
     seen: set[str] = set()
     cursor: str | None = None
     while True:
-        result = page(cursor)
+        result = steps.page(session, gateway, plan, settings, cursor)
         total.add(result)
         seen.update(result.seen_ids)
         report_progress(plan.kind, result.page_size)
@@ -164,29 +180,51 @@ def sync_source(
     return total
 
 
+# ---------------------------------------------------------------- the entry point
+
+
 def run_sync(
-    session: Session, gateway: NotionGateway, settings: Settings, *, full_refresh: bool = False
+    session: Session,
+    gateway: NotionGateway,
+    settings: Settings,
+    *,
+    full_refresh: bool = False,
+    if_busy: IfBusy = "wait",
+    notify: Callable[[str], None] | None = None,
+    steps: SyncSteps | None = None,
 ) -> IngestStats:
-    """The whole sync without Prefect: people, sprints, then tickets. Used by benchmarks/tests."""
-    started = time.perf_counter()
-    stats = IngestStats()
-    now = utcnow()
-    sync_people(session, gateway)
-    session.commit()
-    sprints = plan_source(session, gateway, settings, SPRINTS, full_refresh=full_refresh, now=now)
-    stats.add(sync_source(session, gateway, sprints, settings))
-    tickets = plan_source(
-        session,
-        gateway,
-        settings,
-        TICKETS,
-        full_refresh=full_refresh,
-        sprints_source_id=sprints.data_source_id,
-        now=now,
-    )
-    stats.add(sync_source(session, gateway, tickets, settings))
-    stats.requests = gateway.stats.requests
-    stats.rate_limited = gateway.stats.rate_limited
-    stats.retried = gateway.stats.retried
-    stats.duration_s = time.perf_counter() - started
+    """Run one whole sync — people, sprints, then tickets — holding the ingest lock.
+
+    One sync at a time: two overlapping runs would diff the same pages against the same stored
+    state and record their changes twice. `if_busy="wait"` queues behind a running sync
+    (`notify` is told who holds the lock), `"skip"` raises `models.locks.LockBusyError` at once.
+    Called by the `notion_ingest` flow (with its Prefect tasks as `steps`) and by
+    `conductor task create` (`tasks.assistant.task_intake.submit_ticket`).
+    """
+    steps = steps or SyncSteps()
+    with run_lock(INGEST_LOCK, settings.database_url, if_busy=if_busy, notify=notify):
+        started = time.perf_counter()
+        stats = IngestStats()
+        now = utcnow()
+        stats.people = steps.people(session, gateway)
+        session.commit()
+        sprints = steps.plan(
+            session, gateway, settings, SPRINTS, full_refresh=full_refresh, now=now
+        )
+        stats.add(sync_source(session, gateway, sprints, settings, steps))
+        tickets = steps.plan(
+            session,
+            gateway,
+            settings,
+            TICKETS,
+            full_refresh=full_refresh,
+            sprints_source_id=sprints.data_source_id,
+            now=now,
+        )
+        stats.add(sync_source(session, gateway, tickets, settings, steps))
+        stats.full_scan = tickets.full_scan
+        stats.requests = gateway.stats.requests
+        stats.rate_limited = gateway.stats.rate_limited
+        stats.retried = gateway.stats.retried
+        stats.duration_s = time.perf_counter() - started
     return stats
