@@ -49,16 +49,10 @@ from sqlmodel import Session  # noqa: E402
 from models.db import create_db_engine, dispose_engines, get_engine, upgrade_schema  # noqa: E402
 from models.settings import Settings, load_settings  # noqa: E402
 from tasks.notion.client import NotionGateway  # noqa: E402
-from tasks.notion.sync import (  # noqa: E402
-    SPRINTS,
-    TICKETS,
-    SourcePlan,
-    parse_ticket_pages,
-    plan_source,
-    run_sync,
-    sync_people,
-    write_batch,
-)
+from tasks.notion.parse import parse_ticket_pages  # noqa: E402
+from tasks.notion.plan import SPRINTS, TICKETS, SourcePlan, plan_source  # noqa: E402
+from tasks.notion.sync import run_sync, sync_people  # noqa: E402
+from tasks.notion.writes import write_batch  # noqa: E402
 
 RPS = 3.0
 BATCH = 100

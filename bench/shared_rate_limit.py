@@ -1,7 +1,7 @@
 """What `CONDUCTOR_NOTION_SHARED_RATE_LIMIT=true` costs each Notion request, measured.
 
 With the shared limit on, every Notion request first takes a slot of the Prefect global rate
-limit `notion-api` (`tasks.notion.ingest_tasks.shared_rate_limit_hook`): one round trip to the
+limit `notion-api` (`flows.notion_ingest.shared_rate_limit_hook`): one round trip to the
 Prefect API. This starts a real `prefect server` (PostgreSQL- or SQLite-backed, whatever
 PREFECT_API_DATABASE_CONNECTION_URL says; SQLite by default), sets the limit far above the
 request rate so no call ever waits for a slot, and times the hook against the in-process token
@@ -76,8 +76,8 @@ def main() -> None:
         server, api = _start_server(Path(tmp))
         os.environ["PREFECT_API_URL"] = api
         try:
-            from tasks.notion.client import RateLimiter
-            from tasks.notion.ingest_tasks import ensure_shared_rate_limit, shared_rate_limit_hook
+            from flows.notion_ingest import ensure_shared_rate_limit, shared_rate_limit_hook
+            from tasks.notion.rate_limit import RateLimiter
 
             rps = 10_000.0  # far above what is sent: the figure is the round trip, not a wait
             assert ensure_shared_rate_limit(rps), "could not create the global rate limit"

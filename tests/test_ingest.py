@@ -10,7 +10,8 @@ from sqlmodel import Session, func, select
 from models import Person, Sprint, SyncState, Ticket, TicketEvent
 from models.db import get_engine
 from sandbox.server import Sandbox
-from tasks.notion.client import NotionAccessError, NotionGateway
+from tasks.notion.client import NotionGateway
+from tasks.notion.errors import NotionAccessError
 from tests.sandboxes import serving, settings_for, sync
 from tests.workspace_truth import expected, stored
 
@@ -182,7 +183,8 @@ def test_integration_without_user_access_still_yields_people_from_properties(db_
 def test_unreadable_property_keeps_the_stored_value_and_writes_no_history(
     sandbox: Sandbox, db_url: str
 ) -> None:
-    from tasks.notion.sync import TICKETS, plan_source, write_batch
+    from tasks.notion.plan import TICKETS, plan_source
+    from tasks.notion.writes import write_batch
 
     settings = settings_for(sandbox, db_url)
     sync(settings)
@@ -212,7 +214,8 @@ def test_unreadable_property_keeps_the_stored_value_and_writes_no_history(
 def test_a_page_that_is_not_a_page_is_quarantined_and_the_cursor_moves_on(
     sandbox: Sandbox, db_url: str
 ) -> None:
-    from tasks.notion.sync import TICKETS, plan_source, write_batch
+    from tasks.notion.plan import TICKETS, plan_source
+    from tasks.notion.writes import write_batch
 
     settings = settings_for(sandbox, db_url)
     sync(settings)

@@ -16,13 +16,9 @@ import pytest
 import respx
 
 from models.settings import ConfigError, load_settings
-from tasks.notion.client import (
-    NotionAccessError,
-    NotionGateway,
-    NotionRequestError,
-    NotionUnavailableError,
-    RateLimiter,
-)
+from tasks.notion.client import NotionGateway
+from tasks.notion.errors import NotionAccessError, NotionRequestError, NotionUnavailableError
+from tasks.notion.rate_limit import RateLimiter
 
 TOKEN = "ntn_secret_token_that_must_never_leak"
 API = "https://api.notion.com/v1"

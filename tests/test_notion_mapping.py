@@ -13,19 +13,16 @@ from hypothesis import strategies as st
 from models.sprints import Sprint
 from models.tickets import COMPLETE, IN_PROGRESS, TODO, Ticket
 from tasks.notion.mapping import (
-    MalformedPageError,
     MappingError,
     SprintMapping,
     TicketMapping,
-    apply_full_relation,
     detect_sprint_mapping,
     detect_ticket_mapping,
     guess_status_category,
-    sprint_row,
     status_categories,
-    ticket_row,
 )
-from tasks.notion.properties import PersonRef
+from tasks.notion.property_values import PersonRef
+from tasks.notion.rows import MalformedPageError, apply_full_relation, sprint_row, ticket_row
 from tests import notion_payloads as n
 
 OWNED_TICKET_COLUMNS = set(Ticket.model_fields) - {"first_seen_at", "removed_at", "updated_at"}

@@ -10,35 +10,37 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tasks.notion.properties import (
-    DateValue,
-    PersonRef,
-    PropertyParseError,
-    RelationValue,
-    StatusValue,
+from tasks.notion.properties import parse_formula, parse_property, parse_rollup
+from tasks.notion.property_options import (
     parse_checkbox,
+    parse_multi_select,
+    parse_number,
+    parse_select,
+    parse_status,
+    parse_unique_id,
+)
+from tasks.notion.property_text import (
     parse_created_by,
     parse_created_time,
     parse_date,
     parse_email,
     parse_files,
-    parse_formula,
     parse_last_edited_by,
     parse_last_edited_time,
     parse_mentioned_people,
-    parse_multi_select,
-    parse_number,
     parse_people,
     parse_phone_number,
-    parse_property,
     parse_relation,
     parse_rich_text,
-    parse_rollup,
-    parse_select,
-    parse_status,
     parse_title,
-    parse_unique_id,
     parse_url,
+)
+from tasks.notion.property_values import (
+    DateValue,
+    PersonRef,
+    PropertyParseError,
+    RelationValue,
+    StatusValue,
 )
 from tests import notion_payloads as n
 

@@ -28,14 +28,14 @@ from sqlmodel import Session, select
 
 from models import Person, Sprint, Ticket, clock
 from models.errors import ConductorError
-from models.locks import INGEST_LOCK, run_lock
 from models.settings import ConfigError, Settings
 from models.sprints import find_sprint
 from tasks.assistant.chat import prompt_env
 from tasks.llm.gateway import LlmUnavailableError, complete
 from tasks.notion.client import NotionGateway
 from tasks.notion.mapping import TicketMapping, detect_ticket_mapping
-from tasks.notion.sync import resolve_data_source, run_sync
+from tasks.notion.plan import resolve_data_source
+from tasks.notion.sync import run_sync
 
 INTAKE_TEMPLATE = "task_intake.md.j2"
 #: Notion's limit for one rich-text object's content.
@@ -164,10 +164,8 @@ def submit_ticket(
     own = gateway is None
     gateway = gateway or NotionGateway.from_settings(settings)
     try:
-        # The same lock as the ingest flow: a scheduled sync running now would otherwise diff
-        # the same pages against the same stored state and record their changes twice.
-        with run_lock(INGEST_LOCK, settings.database_url):
-            stats = run_sync(session, gateway, settings)
+        # Waits for a scheduled sync running now (run_sync takes the ingest lock).
+        stats = run_sync(session, gateway, settings)
     finally:
         if own:
             gateway.close()

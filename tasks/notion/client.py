@@ -11,13 +11,10 @@ sources) and adds what a sync of thousands of pages needs and the SDK does not g
   every method, with exponential backoff and full jitter, never less than `Retry-After`. The
   ingestion's Prefect tasks add at most two later attempts, and only once these retries are
   exhausted (`NotionUnavailableError`).
-- **A shared client-side rate limit** (`RateLimiter`, a token bucket) so a sync stays under
-  Notion's average of three requests per second instead of provoking 429s, plus an optional
-  `before_request` hook for a cross-process limit (the ingestion flow passes Prefect's
-  `rate_limit("notion-api")`; this module does not import Prefect).
-- **Errors a user can act on**: `NotionAccessError` (token or sharing), `NotionUnavailableError`
-  (retries exhausted) and `NotionRequestError` (Notion refused the request), each one line that
-  names the fix and never contains the token.
+- **A client-side rate limit** (`rate_limit.RateLimiter`) so a sync stays under Notion's three
+  requests per second, plus an optional `before_request` hook for a cross-process limit (the
+  ingestion flow passes Prefect's `rate_limit("notion-api")`; this module does not import Prefect).
+- **Errors a user can act on** (`errors.py`), each one line that names the fix, redacted here.
 """
 
 from __future__ import annotations
@@ -25,14 +22,12 @@ from __future__ import annotations
 import json
 import logging
 import random
-import threading
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from types import TracebackType
-from typing import Any, Literal
+from typing import Any
 
 import httpx
 from notion_client.client import Client, ClientOptions
@@ -46,6 +41,15 @@ from pydantic import SecretStr
 
 from models.errors import ConductorError
 from models.settings import NOTION_PUBLIC_API, ConfigError, Settings
+from tasks.notion.errors import (
+    WORKSPACE,
+    NotionAccessError,
+    NotionRequestError,
+    NotionUnavailableError,
+    Resource,
+    access_message,
+)
+from tasks.notion.rate_limit import Clock, NotionStats, RateLimiter, Sleep
 
 log = logging.getLogger(__name__)
 
@@ -54,133 +58,6 @@ RETRYABLE_STATUSES = frozenset({429, 500, 502, 503, 504, 529})
 
 #: Notion's largest page size for every paginated endpoint.
 MAX_PAGE_SIZE = 100
-
-_DATABASE_VARS = "CONDUCTOR_NOTION_TICKETS_DATABASE_ID / CONDUCTOR_NOTION_SPRINTS_DATABASE_ID"
-_SHARE_FIX = "share the database with the integration (••• menu → Connections)"
-
-Clock = Callable[[], float]
-Sleep = Callable[[float], None]
-ResourceKind = Literal["database", "data source", "page", "workspace"]
-
-
-class NotionAccessError(ConductorError):
-    """Notion refused the token (401) or cannot see the object (403/404): fixed by configuration."""
-
-    def __init__(self, message: str, *, status: int | None = None) -> None:
-        super().__init__(message)
-        self.status = status
-
-
-class NotionUnavailableError(ConductorError):
-    """Notion kept failing (429/5xx/timeouts/connection errors) after every retry."""
-
-
-class NotionRequestError(ConductorError):
-    """Notion rejected the request itself (400 `validation_error`, 409, …); retrying cannot help."""
-
-    def __init__(self, message: str, *, status: int | None = None, code: str | None = None) -> None:
-        super().__init__(message)
-        self.status = status
-        self.code = code
-
-
-_STATS_LOCK = threading.Lock()
-
-
-@dataclass
-class NotionStats:
-    """Counters of one gateway, reported by `conductor ingest --json`.
-
-    `requests` counts every HTTP attempt (retries included), `retried` every repeated attempt,
-    `rate_limited` every 429 answer. The lock lives outside the instance so `asdict()` works.
-    """
-
-    requests: int = 0
-    rate_limited: int = 0
-    retried: int = 0
-
-    def add(self, *, requests: int = 0, rate_limited: int = 0, retried: int = 0) -> None:
-        """Increment counters atomically; tasks of one flow share a gateway across threads."""
-        with _STATS_LOCK:
-            self.requests += requests
-            self.rate_limited += rate_limited
-            self.retried += retried
-
-    def as_dict(self) -> dict[str, int]:
-        with _STATS_LOCK:
-            return asdict(self)
-
-
-class RateLimiter:
-    """A thread-safe token bucket: on average at most `rps` acquisitions per second.
-
-    The bucket starts full (`burst` tokens) and refills continuously, so a run of N requests
-    takes about (N - burst) / rps seconds plus nothing else: time spent waiting for responses
-    refills the bucket, and no caller waits longer than its own turn. Callers reserve their slot
-    under the lock and sleep outside it, so concurrent threads queue fairly without holding
-    the lock while sleeping. `rps=None` disables limiting (the local sandbox, tests).
-    The default burst of 2 stays one token under Notion's own burst allowance: with equal
-    buckets, the first requests' uneven latencies (a fresh TCP connection) provoke a 429.
-    """
-
-    def __init__(
-        self,
-        rps: float | None,
-        burst: int = 2,
-        clock: Clock = time.monotonic,
-        sleep: Sleep = time.sleep,
-    ) -> None:
-        if rps is not None and rps <= 0:
-            raise ValueError("rps must be positive, or None to disable the limit")
-        if burst < 1:
-            raise ValueError("burst must be at least 1")
-        self.rps = rps
-        self.burst = burst
-        self._clock = clock
-        self._sleep = sleep
-        self._lock = threading.Lock()
-        self._tokens = float(burst)
-        self._updated = clock()
-
-    def acquire(self) -> float:
-        """Block until this caller may send a request; return the seconds it waited."""
-        if self.rps is None:
-            return 0.0
-        with self._lock:
-            self._refill()
-            self._tokens -= 1.0
-            wait = -self._tokens / self.rps if self._tokens < 0 else 0.0
-        if wait > 0:
-            self._sleep(wait)
-        return wait
-
-    def pause(self, seconds: float) -> None:
-        """Give out no new token for `seconds`: after a 429 every thread of the run backs off.
-
-        Slots already handed out are not recalled; those requests may meet a 429 and retry.
-        """
-        if self.rps is None or seconds <= 0:
-            return
-        with self._lock:
-            self._refill()
-            self._tokens = min(self._tokens, 1.0 - seconds * self.rps)
-
-    def _refill(self) -> None:
-        assert self.rps is not None
-        now = self._clock()
-        self._tokens = min(float(self.burst), self._tokens + (now - self._updated) * self.rps)
-        self._updated = now
-
-
-@dataclass(frozen=True)
-class _Resource:
-    """What a request is about, so 403/404 can name the object and the fix."""
-
-    kind: ResourceKind
-    object_id: str | None = None
-
-
-_WORKSPACE = _Resource("workspace")
 
 
 class NotionGateway:
@@ -263,19 +140,19 @@ class NotionGateway:
 
     def me(self) -> dict[str, Any]:
         """The integration's bot user: the cheapest check that the token works."""
-        return self._request("GET", "users/me", _WORKSPACE)
+        return self._request("GET", "users/me", WORKSPACE)
 
     def database_data_sources(self, database_id: str) -> list[dict[str, Any]]:
         """The database's data sources as `[{"id", "name"}]`; Conductor syncs a data source."""
         database = self._request(
-            "GET", f"databases/{database_id}", _Resource("database", database_id)
+            "GET", f"databases/{database_id}", Resource("database", database_id)
         )
         return list(database.get("data_sources") or [])
 
     def retrieve_data_source(self, data_source_id: str) -> dict[str, Any]:
         """The data source object; its `properties` is the schema the mapping is detected from."""
         return self._request(
-            "GET", f"data_sources/{data_source_id}", _Resource("data source", data_source_id)
+            "GET", f"data_sources/{data_source_id}", Resource("data source", data_source_id)
         )
 
     def query_page(
@@ -307,7 +184,7 @@ class NotionGateway:
         return self._request(
             "POST",
             f"data_sources/{data_source_id}/query",
-            _Resource("data source", data_source_id),
+            Resource("data source", data_source_id),
             body=body,
         )
 
@@ -340,7 +217,7 @@ class NotionGateway:
         only from page properties, which must not fail a sync.
         """
         try:
-            return self._paginate("users", _WORKSPACE)
+            return self._paginate("users", WORKSPACE)
         except NotionAccessError as exc:
             if exc.status != 403:
                 raise
@@ -349,7 +226,7 @@ class NotionGateway:
 
     def retrieve_page(self, page_id: str) -> dict[str, Any]:
         """One page object (relations and people in it are capped at 25 items)."""
-        return self._request("GET", f"pages/{page_id}", _Resource("page", page_id))
+        return self._request("GET", f"pages/{page_id}", Resource("page", page_id))
 
     def property_items(self, page_id: str, property_id: str) -> list[dict[str, Any]]:
         """Every item of one page property, for relation/people values marked `has_more`.
@@ -358,7 +235,7 @@ class NotionGateway:
         which is returned as a one-element list so callers need not care which.
         """
         return self._paginate(
-            f"pages/{page_id}/properties/{property_id}", _Resource("page", page_id)
+            f"pages/{page_id}/properties/{property_id}", Resource("page", page_id)
         )
 
     def create_page(self, data_source_id: str, properties: dict[str, Any]) -> dict[str, Any]:
@@ -366,7 +243,7 @@ class NotionGateway:
         return self._request(
             "POST",
             "pages",
-            _Resource("data source", data_source_id),
+            Resource("data source", data_source_id),
             body={
                 "parent": {"type": "data_source_id", "data_source_id": data_source_id},
                 "properties": properties,
@@ -375,7 +252,7 @@ class NotionGateway:
 
     # --- transport -----------------------------------------------------------------------
 
-    def _paginate(self, path: str, resource: _Resource) -> list[dict[str, Any]]:
+    def _paginate(self, path: str, resource: Resource) -> list[dict[str, Any]]:
         items: list[dict[str, Any]] = []
         cursor: str | None = None
         while True:
@@ -394,7 +271,7 @@ class NotionGateway:
         self,
         method: str,
         path: str,
-        resource: _Resource,
+        resource: Resource,
         *,
         query: dict[str, Any] | None = None,
         body: dict[str, Any] | None = None,
@@ -464,7 +341,7 @@ class NotionGateway:
         return delay
 
     def _final_error(
-        self, exc: HTTPResponseError, label: str, resource: _Resource
+        self, exc: HTTPResponseError, label: str, resource: Resource
     ) -> ConductorError:
         status = exc.status
         if status == 401:
@@ -479,7 +356,7 @@ class NotionGateway:
                 status=404,
             )
         if status in (403, 404):
-            return NotionAccessError(_access_message(resource, status), status=status)
+            return NotionAccessError(access_message(resource, status), status=status)
         message = " ".join(str(exc).split())[:500]
         return NotionRequestError(
             self._redact(f"Notion rejected {label} ({status} {_code(exc)}): {message}"),
@@ -495,32 +372,6 @@ class NotionGateway:
     def _redact(self, text: str) -> str:
         secret = self._token.get_secret_value()
         return text.replace(secret, "***") if secret else text
-
-
-def _access_message(resource: _Resource, status: int) -> str:
-    capabilities = (
-        "; also check the integration's capabilities (read/insert content)" if status == 403 else ""
-    )
-    if resource.kind == "database":
-        return (
-            f"Notion database {resource.object_id} not found or not shared ({status}): "
-            f"{_SHARE_FIX} and check {_DATABASE_VARS}{capabilities}"
-        )
-    if resource.kind == "data source":
-        return (
-            f"Notion data source {resource.object_id} not found or not shared ({status}): "
-            f"share its database with the integration (••• menu → Connections) and check "
-            f"{_DATABASE_VARS}{capabilities}"
-        )
-    if resource.kind == "page":
-        return (
-            f"Notion page {resource.object_id} not found or not shared ({status}): "
-            f"share its database with the integration (••• menu → Connections){capabilities}"
-        )
-    return (
-        f"Notion refused the request ({status}): give the integration the capabilities it "
-        "needs (Settings → Connections → Develop or manage integrations)"
-    )
 
 
 def _code(exc: HTTPResponseError) -> str:
