@@ -26,9 +26,9 @@ from urllib.parse import urlsplit
 from markupsafe import Markup
 from prefect import task
 from prefect.cache_policies import NO_CACHE
-from sqlmodel import Session, select
+from sqlmodel import Session
 
-from models import Summary
+from models import summaries
 from models.base import utcnow
 from models.errors import ConductorError
 from models.sprints import find_sprint
@@ -162,10 +162,9 @@ def collect_update_inputs(audience: str, today: date) -> UpdateInputs:
 
 
 def latest_summary(session: Session) -> dict[str, Any] | None:
-    """The most recent daily summary as `{"day", "text", "generated_by"}`, or None."""
-    row = session.exec(
-        select(Summary).order_by(Summary.day.desc(), Summary.created_at.desc())  # type: ignore[attr-defined]
-    ).first()
+    """The most recent daily summary (`models.summaries.latest_summary`) as
+    `{"day", "text", "generated_by"}`, or None."""
+    row = summaries.latest_summary(session)
     if row is None:
         return None
     return {"day": row.day, "text": row.text, "generated_by": row.generated_by}
