@@ -21,7 +21,9 @@ class NoSprintError(ConductorError):
     """No sprint is stored yet, so there is nothing to report."""
 
 
-def load_update_inputs(audience: str, today: date, settings: Settings | None = None) -> UpdateInputs:
+def load_update_inputs(
+    audience: str, today: date, settings: Settings | None = None
+) -> UpdateInputs:
     """Load the current sprint's report, burndown chart and the latest daily summary.
 
     `today` is the team's calendar day (`CONDUCTOR_TIMEZONE`). Raises `NoSprintError` when no
