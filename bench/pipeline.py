@@ -7,9 +7,10 @@
    arrives): start-up and sandbox, the call into the flow, the temporary server's start, the
    pipeline, and shutdown; `conductor --help` times the imports alone.
 2. **Prefect overhead.** The pipeline's work done twice on the same workspace (served by a
-   sandbox subprocess), each time on a fresh SQLite file and output folder: as plain function
-   calls (`run_sync`, `record_snapshots` + `sprint_report` + charts + HTML, the template
-   summary from the day's facts, render + `deliver` to the `.eml` outbox), and as the
+   sandbox subprocess), each time on a fresh SQLite file and output folder: as plain calls of
+   the functions the flows' tasks call (`run_sync`, `tasks.metrics.rollup`'s steps,
+   `tasks.summary.daily`'s with the template summary, `load_update_inputs` + `render_email` +
+   `deliver` to the `.eml` outbox), and as the
    `conductor_pipeline` flow run with its tasks, against a temporary Prefect server started
    once beforehand. Runs alternate and the best of each is kept; both paths must leave the
    same results and files behind, or the row says so. The flow path runs as the CLI runs it
@@ -307,87 +308,44 @@ def point_at(endpoint: SandboxEndpoint, run_dir: Path, notion_rps: float = DEMO_
 
 
 def run_plain(settings: Any, today: date) -> Outcome:
-    """The pipeline's work as plain calls, step for step what the flows' tasks do."""
-    from models import Sprint
+    """The pipeline's work as plain calls: the same functions the flows' tasks call."""
     from models.db import session_scope
-    from models.sprints import find_sprint
-    from models.summaries import Summary
-    from models.upsert import bulk_upsert
     from tasks.email.delivery import configured_recipients, deliver
+    from tasks.email.inputs import load_update_inputs
     from tasks.email.outbox import idempotency_key, weekly_period
-    from tasks.email.render import UpdateInputs, latest_summary, render_email
-    from tasks.metrics.charts import burndown_png, burndown_svg
-    from tasks.metrics.html_report import report_file_name, write_sprint_html
-    from tasks.metrics.report import sprint_report
-    from tasks.metrics.snapshots import record_snapshots, sprints_to_snapshot
+    from tasks.email.render import render_email
+    from tasks.metrics import rollup
     from tasks.notion.client import NotionGateway
     from tasks.notion.sync import run_sync
-    from tasks.summary.facts import daily_facts
-    from tasks.summary.writer import facts_hash, write_with_template
+    from tasks.summary import daily
+    from tasks.summary.writer import write_with_template
 
     # notion_ingest
     with session_scope() as session, NotionGateway.from_settings(settings) as gateway:
         ingest = run_sync(session, gateway, settings)
 
     # sprint_rollup: snapshots, a report per live sprint, charts and HTML of the current one
-    with session_scope() as session:
-        written = record_snapshots(session, today, settings)
-        live = [s.id for s in sprints_to_snapshot(session, today)]
-        current_sprint = find_sprint(session, "current", today)
-    current_id = current_sprint.id if current_sprint else None
-    reports = {}
-    for sprint_id in dict.fromkeys([*live, current_id] if current_id else live):
-        with session_scope() as session:
-            sprint = session.get(Sprint, sprint_id)
-            assert sprint is not None
-            reports[sprint_id] = sprint_report(session, sprint, today, settings)
+    snapshots = rollup.record_sprint_snapshots(today, settings)
+    reports = {
+        sprint_id: rollup.compute_sprint_report(sprint_id, today, settings)
+        for sprint_id in rollup.sprints_to_report(snapshots)
+    }
     files: list[Path] = []
-    current = reports.get(current_id) if current_id else None
+    current = reports.get(snapshots["current_id"]) if snapshots["current_id"] else None
     if current is not None:
-        charts = settings.output_dir / "charts"
-        charts.mkdir(parents=True, exist_ok=True)
-        name = report_file_name(current)
-        svg = burndown_svg(current)
-        png_path = charts / f"{name}-burndown.png"
-        png_path.write_bytes(burndown_png(current))
-        svg_path = charts / f"{name}-burndown.svg"
-        svg_path.write_text(svg, encoding="utf-8")
-        files += [png_path, svg_path, write_sprint_html(current, svg, settings.output_dir)]
+        paths = rollup.write_report_files(current, settings.output_dir)
+        png = Path(paths["chart_path"])
+        files += [png, png.with_suffix(".svg"), Path(paths["report_path"])]
 
     # daily_summary: facts → template summary → stored row and markdown file
-    with session_scope(settings.database_url) as session:
-        facts = daily_facts(session, today, settings)
+    facts = daily.gather_facts(today, settings)
     summary = write_with_template(facts, "no LLM configured")
-    row = {
-        "day": today,
-        "sprint_id": (facts.get("sprint") or {}).get("id"),
-        "text": summary["text"],
-        "generated_by": summary["generated_by"],
-        "facts": facts,
-        "facts_hash": facts_hash(facts),
-        "prompt_tokens": summary["prompt_tokens"],
-        "completion_tokens": summary["completion_tokens"],
-        "cost_usd": summary["cost_usd"],
-        "cached": summary["cached"],
-        "created_at": datetime.now(settings.tz),
-    }
-    with session_scope(settings.database_url) as session:
-        bulk_upsert(session, Summary, [row], keys=["day"])
-    summary_path = settings.output_dir / "summaries" / f"{today.isoformat()}.md"
-    summary_path.parent.mkdir(parents=True, exist_ok=True)
-    summary_path.write_text(summary["text"], encoding="utf-8")
-    files.append(summary_path)
+    daily.store_summary(today, facts, summary, settings)
+    files.append(daily.write_summary_file(today, summary["text"], settings.output_dir))
 
     # stakeholder_email: the report again, chart, latest summary → render → deliver once
     recipients = configured_recipients(settings)
-    with session_scope() as session:
-        sprint = find_sprint(session, "current", today)
-        assert sprint is not None
-        report = sprint_report(session, sprint, today, settings)
-        latest = latest_summary(session)
-    chart = burndown_png(report) if report.get("burndown") else None
-    inputs = UpdateInputs(report=report, today=today, summary=latest, chart_png=chart or None)
-    update = render_email(inputs, AUDIENCE)
+    update = render_email(load_update_inputs(AUDIENCE, today, settings), AUDIENCE)
     period = weekly_period(today)
     key = idempotency_key(AUDIENCE, update.sprint_id, period)
     email = deliver(update, key=key, period=period, recipients=recipients)
@@ -397,7 +355,7 @@ def run_plain(settings: Any, today: date) -> Outcome:
     return Outcome(
         fetched=ingest.fetched,
         sprints=len(reports),
-        snapshots=written,
+        snapshots=snapshots["written"],
         forecast=(current or {}).get("metrics", {}).get("forecast", "n/a"),
         summary_text=summary["text"],
         email_status=email["status"],

@@ -22,18 +22,10 @@ from prefect.runtime import flow_run
 
 from flows.hooks import notify_failure
 from models import clock
-from models.db import session_scope
 from models.settings import get_settings
-from models.summaries import Summary
-from models.upsert import bulk_upsert
 from tasks.caching import shared_cache_options
-from tasks.summary.facts import daily_facts
-from tasks.summary.writer import (
-    facts_hash,
-    model_config,
-    write_with_model,
-    write_with_template,
-)
+from tasks.summary import daily
+from tasks.summary.writer import model_config, write_with_template
 
 
 def _run_name() -> str:
@@ -54,9 +46,7 @@ def _summary_cache_key(_context: TaskRunContext, parameters: dict[str, Any]) -> 
 @task(name="gather-facts")
 def gather_facts(day: date) -> dict[str, Any]:
     """What changed on `day` (team time zone), from SQL."""
-    settings = get_settings()
-    with session_scope(settings.database_url) as session:
-        return daily_facts(session, day, settings)
+    return daily.gather_facts(day, get_settings())
 
 
 @task(
@@ -66,51 +56,24 @@ def gather_facts(day: date) -> dict[str, Any]:
     persist_result=True,
 )
 def write_llm_summary(facts: dict[str, Any], config: dict[str, Any]) -> dict[str, Any]:
-    """Ask the configured models; raises when none gives an acceptable answer.
+    """`tasks.summary.daily.write_llm_summary`; raises when no model gives an acceptable answer.
 
     `config` is not read here; it is a parameter so the cache key covers it. Failures raise
-    (and so are never cached): the next run tries the model again. `LlmCall` rows of failed
-    attempts are committed before the error propagates.
+    (and so are never cached): the next run tries the model again.
     """
-    settings = get_settings()
-    failure: Exception | None = None
-    outcome: dict[str, Any] = {}
-    with session_scope(settings.database_url) as session:
-        try:
-            outcome = write_with_model(facts, settings, session)
-        except Exception as exc:  # re-raised below, after the attempts are committed
-            failure = exc
-    if failure is not None:
-        raise failure
-    return outcome
+    return daily.write_llm_summary(facts, get_settings())
 
 
 @task(name="store-summary")
 def store_summary(day: date, facts: dict[str, Any], outcome: dict[str, Any]) -> None:
     """Upsert the day's `Summary` row: regenerating a day replaces it."""
-    row = {
-        "day": day,
-        "sprint_id": (facts.get("sprint") or {}).get("id"),
-        "text": outcome["text"],
-        "generated_by": outcome["generated_by"],
-        "facts": facts,
-        "facts_hash": facts_hash(facts),
-        "prompt_tokens": outcome["prompt_tokens"],
-        "completion_tokens": outcome["completion_tokens"],
-        "cost_usd": outcome["cost_usd"],
-        "cached": outcome["cached"],
-        "created_at": clock.local_now(get_settings().tz),
-    }
-    with session_scope(get_settings().database_url) as session:
-        bulk_upsert(session, Summary, [row], keys=["day"])
+    daily.store_summary(day, facts, outcome, get_settings())
 
 
 @task(name="publish-summary")
 def publish_summary(day: date, text: str) -> str:
     """Write `$CONDUCTOR_OUTPUT_DIR/summaries/<date>.md` and a Prefect markdown artifact."""
-    path = get_settings().output_dir / "summaries" / f"{day.isoformat()}.md"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text, encoding="utf-8")
+    path = daily.write_summary_file(day, text, get_settings().output_dir)
     create_markdown_artifact(
         markdown=text, key="daily-summary", description=f"Daily summary for {day.isoformat()}"
     )
@@ -147,16 +110,7 @@ def daily_summary(day: date | None = None) -> dict[str, Any]:
             outcome = write_with_template(facts, "the LLM was unavailable")
     store_summary(day, facts, outcome)
     publish_summary(day, outcome["text"])
-    return {
-        "date": day.isoformat(),
-        "text": outcome["text"],
-        "generated_by": outcome["generated_by"],
-        "facts": facts,
-        "prompt_tokens": outcome["prompt_tokens"],
-        "completion_tokens": outcome["completion_tokens"],
-        "cost_usd": outcome["cost_usd"],
-        "cached": outcome["cached"],
-    }
+    return daily.summary_result(day, facts, outcome)
 
 
 if __name__ == "__main__":

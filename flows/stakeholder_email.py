@@ -7,24 +7,77 @@ an extra update sent by hand.
 
 from __future__ import annotations
 
+import logging
 from datetime import date
 from typing import Any
 
-from prefect import flow, get_run_logger
+from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
+from prefect.cache_policies import NO_CACHE
+from prefect.exceptions import MissingContextError
+from prefect.tasks import exponential_backoff
 
 from flows.hooks import notify_failure
 from models import clock
 from models.settings import get_settings
 from tasks.email.delivery import (
+    DeliveryError,
     NoRecipientsError,
     configured_recipients,
-    deliver_update,
+    deliver,
     write_preview,
 )
+from tasks.email.inputs import load_update_inputs
 from tasks.email.outbox import adhoc_period, idempotency_key, weekly_period
-from tasks.email.render import check_audience, collect_update_inputs, render_update
+from tasks.email.render import RenderedUpdate, UpdateInputs, check_audience, render_email
+from tasks.retries import retry_when
 from tasks.templating import escape_markdown
+
+
+@task(name="collect-update-inputs", cache_policy=NO_CACHE)
+def collect_update_inputs(audience: str, today: date) -> UpdateInputs:
+    """`tasks.email.inputs.load_update_inputs`: the current sprint's report, chart and the
+    latest daily summary."""
+    return load_update_inputs(audience, today)
+
+
+@task(name="render-update", cache_policy=NO_CACHE)
+def render_update(inputs: UpdateInputs, audience: str) -> RenderedUpdate:
+    """`tasks.email.render.render_email`."""
+    return render_email(inputs, audience)
+
+
+@task(
+    name="deliver-update",
+    retries=3,
+    retry_delay_seconds=exponential_backoff(backoff_factor=30),
+    retry_jitter_factor=0.5,
+    retry_condition_fn=retry_when(lambda exc: isinstance(exc, DeliveryError) and exc.transient),
+    cache_policy=NO_CACHE,
+)
+def deliver_update(
+    update: RenderedUpdate, key: str, period: str, recipients: list[str]
+) -> dict[str, Any]:
+    """`tasks.email.delivery.deliver`: transient SMTP failures are retried with exponential
+    backoff (30 s, 60 s, 120 s), permanent ones (refused login, 5xx) and bugs are not; the
+    outbox claim makes every retry safe."""
+    result = deliver(update, key=key, period=period, recipients=recipients)
+    _logger().info(
+        "%s %s to %d recipient(s): %s",
+        key,
+        result["status"],
+        len(result["recipients"]),
+        update.subject,
+    )
+    return result
+
+
+def _logger() -> logging.Logger | logging.LoggerAdapter:
+    """The run logger inside Prefect; the module logger when the body runs via `.fn()`."""
+    try:
+        return get_run_logger()
+    except MissingContextError:
+        return logging.getLogger(__name__)
 
 
 @flow(

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import case, func
-from sqlmodel import Field, Session, SQLModel
+from sqlmodel import Field, Session, SQLModel, select
 
 from models.base import utcnow
 from models.upsert import bulk_upsert
@@ -27,6 +27,32 @@ class Person(SQLModel, table=True):
     avatar_url: str | None = None
     source: str = Field(default="property", max_length=16)
     updated_at: datetime = Field(default_factory=utcnow)
+
+
+def match_people(session: Session, who: str) -> list[Person]:
+    """The people `who` names, sorted by name then id; empty when nobody matches.
+
+    The one matching rule (the API's `?assignee=` filter and task intake both use it): `who` is
+    compared case-insensitively with runs of whitespace collapsed, against people of type
+    `person` only (never bots). Exact matches (id, full name or email) win; only when there is
+    none do loose ones count (first name, or the email's local part). Callers decide what
+    several matches mean: the API filter takes them all, task intake asks which one.
+    """
+    wanted = " ".join(who.split()).casefold()
+    if not wanted:
+        return []
+    people = session.exec(select(Person).where(Person.type == "person")).all()
+
+    def exact(p: Person) -> bool:
+        return wanted in (p.id.casefold(), p.name.casefold(), (p.email or "").casefold())
+
+    def loose(p: Person) -> bool:
+        first = p.name.split()[0].casefold() if p.name.split() else ""
+        local = (p.email or "").split("@")[0].casefold() if p.email else ""
+        return wanted in (first, local)
+
+    found = [p for p in people if exact(p)] or [p for p in people if loose(p)]
+    return sorted(found, key=lambda p: (p.name, p.id))
 
 
 def upsert_people(session: Session, people: Sequence[dict[str, Any]]) -> None:

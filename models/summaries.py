@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlmodel import Field, SQLModel, UniqueConstraint
+from sqlmodel import Field, Session, SQLModel, UniqueConstraint, select
 
 from models.base import json_field, utcnow
 
@@ -42,3 +42,14 @@ class LlmCall(SQLModel, table=True):
     cache_hit: bool = False
     error: str | None = None
     created_at: datetime = Field(default_factory=utcnow, index=True)
+
+
+def latest_summary(session: Session) -> Summary | None:
+    """The most recent daily summary, or None: the latest `day`, then the newest `created_at`,
+    then the highest id (`day` is unique today; the tie-breakers keep the answer deterministic
+    should that ever change). The one query the email, the API and chat all use."""
+    return session.exec(
+        select(Summary)
+        .order_by(Summary.day.desc(), Summary.created_at.desc(), Summary.id.desc())  # type: ignore[attr-defined,union-attr]
+        .limit(1)
+    ).first()

@@ -27,13 +27,13 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 from typer.testing import CliRunner
 
+from flows.stakeholder_email import deliver_update
 from models.settings import get_settings, reload_settings
 from tasks.email import outbox
 from tasks.email.delivery import (
     DeliveryError,
     configured_recipients,
     deliver,
-    deliver_update,
     message_id_for,
     write_preview,
 )

@@ -5,10 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, HTTPException
-from sqlmodel import select
 
 from api.deps import SessionDep
-from models import Summary
+from models import summaries
 
 router = APIRouter(tags=["summaries"])
 
@@ -16,9 +15,7 @@ router = APIRouter(tags=["summaries"])
 @router.get("/summaries/latest")
 def latest_summary(session: SessionDep) -> dict[str, Any]:
     """The most recent daily summary (docs/design.md §3 `summary --json` shape)."""
-    found = session.exec(
-        select(Summary).order_by(Summary.day.desc(), Summary.id.desc()).limit(1)  # type: ignore[attr-defined,union-attr]
-    ).first()
+    found = summaries.latest_summary(session)
     if found is None:
         raise HTTPException(404, "no summary yet: run `conductor summary`")
     return {

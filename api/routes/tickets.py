@@ -8,7 +8,8 @@ from fastapi import APIRouter, HTTPException, Query
 from sqlmodel import Session, select
 
 from api.deps import SessionDep, SettingsDep
-from models import Person, TicketAssignee, clock
+from models import TicketAssignee, clock
+from models.people import match_people
 from models.queries import load_tickets
 
 router = APIRouter(tags=["tickets"])
@@ -35,16 +36,11 @@ def tickets(
 
 
 def _people_matching(session: Session, who: str) -> set[str]:
-    """Ids of people whose id, name, first name or email equals `who` (case-insensitive)."""
-    wanted = who.strip().casefold()
-    ids = set()
-    for person in session.exec(select(Person)).all():
-        names = {person.id.casefold(), person.name.casefold(), (person.email or "").casefold()}
-        first = person.name.split()[0].casefold() if person.name.split() else ""
-        if wanted in names or wanted == first:
-            ids.add(person.id)
+    """Ids of every person `who` names (`models.people.match_people`); failing that, an
+    assignee id stored on a ticket but never listed as a person (case-insensitive)."""
+    ids = {person.id for person in match_people(session, who)}
     if not ids:
-        # A ticket may carry an id of someone never listed; match raw ids too.
+        wanted = who.strip().casefold()
         linked = session.exec(select(TicketAssignee.person_id).distinct()).all()
         ids = {pid for pid in linked if pid.casefold() == wanted}
     return ids

@@ -35,6 +35,7 @@ from models.base import utcnow
 from models.errors import ConductorError
 from models.settings import Settings
 from models.sprints import find_sprint
+from models.summaries import latest_summary
 from tasks.assistant.search import SearchHit, search_tickets
 from tasks.llm.gateway import LlmUnavailableError, complete
 from tasks.templating import environment
@@ -208,9 +209,7 @@ def gather_context(session: Session, settings: Settings, question: str, today: d
         for t in session.exec(select(Ticket).where(Ticket.id.in_(ids))).all()  # type: ignore[attr-defined]
     }
     sprint = _sprint_facts(session, settings, today)
-    summary = session.exec(
-        select(Summary).order_by(Summary.day.desc(), Summary.id.desc()).limit(1)  # type: ignore[attr-defined,union-attr]
-    ).first()
+    summary = latest_summary(session)
     allowed = {hit.key for hit in hits if hit.key}
     if sprint:
         allowed.update(item["key"] for item in sprint["blocked"] if item.get("key"))

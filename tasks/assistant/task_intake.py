@@ -28,6 +28,7 @@ from sqlmodel import Session, select
 
 from models import Person, Sprint, Ticket, clock
 from models.errors import ConductorError
+from models.people import match_people
 from models.settings import ConfigError, Settings
 from models.sprints import find_sprint
 from tasks.assistant.chat import prompt_env
@@ -249,24 +250,15 @@ def draft_ticket(
 
 
 def match_person(session: Session, who: str) -> Person:
-    """The one known person `who` names: full name, first name, email or email's local part."""
-    wanted = " ".join(who.split()).casefold()
-    people = session.exec(select(Person).where(Person.type == "person")).all()
-    exact = [p for p in people if wanted in (p.name.casefold(), (p.email or "").casefold())]
-    if len(exact) == 1:
-        return exact[0]
-    loose = [
-        p
-        for p in people
-        if (p.name.split() and p.name.split()[0].casefold() == wanted)
-        or (p.email and p.email.split("@")[0].casefold() == wanted)
-    ]
-    found = exact or loose
+    """The one known person `who` names, by `models.people.match_people`'s rule; several
+    matches or none are a `TaskIntakeError` saying so."""
+    found = match_people(session, who)
     if len(found) == 1:
         return found[0]
     if found:
         names = ", ".join(sorted(p.name for p in found))
         raise TaskIntakeError(f"{who!r} matches several people ({names}); say which one")
+    people = session.exec(select(Person).where(Person.type == "person")).all()
     known = ", ".join(sorted(p.name for p in people)[:20]) or "none stored: run `conductor ingest`"
     raise TaskIntakeError(f"no known person matches {who!r}; known people: {known}")
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import errno
 import hashlib
-import logging
 import os
 import smtplib
 import socket
@@ -25,11 +24,6 @@ from email.message import EmailMessage
 from email.utils import parseaddr
 from pathlib import Path
 from typing import Any
-
-from prefect import get_run_logger, task
-from prefect.cache_policies import NO_CACHE
-from prefect.exceptions import MissingContextError
-from prefect.tasks import exponential_backoff
 
 from models.errors import ConductorError
 from models.locks import SEND_LOCK, LockBusyError, run_lock
@@ -262,50 +256,6 @@ def _send(
     if path:
         sent["path"] = str(path)
     return sent
-
-
-def _retry_transient(_task: Any, _run: Any, state: Any) -> bool:
-    """Prefect retry condition: only transient delivery failures are tried again."""
-    try:
-        state.result()
-    except DeliveryError as exc:
-        return exc.transient
-    except Exception:  # bugs and configuration errors must surface at once
-        return False
-    return False
-
-
-@task(
-    name="deliver-update",
-    retries=3,
-    retry_delay_seconds=exponential_backoff(backoff_factor=30),
-    retry_jitter_factor=0.5,
-    retry_condition_fn=_retry_transient,
-    cache_policy=NO_CACHE,
-)
-def deliver_update(
-    update: RenderedUpdate, key: str, period: str, recipients: list[str]
-) -> dict[str, Any]:
-    """Prefect task around `deliver`: transient SMTP failures are retried with exponential
-    backoff (30 s, 60 s, 120 s), permanent ones (refused login, 5xx) are not; the outbox claim
-    makes every retry safe."""
-    result = deliver(update, key=key, period=period, recipients=recipients)
-    _logger().info(
-        "%s %s to %d recipient(s): %s",
-        key,
-        result["status"],
-        len(result["recipients"]),
-        update.subject,
-    )
-    return result
-
-
-def _logger() -> logging.Logger | logging.LoggerAdapter:
-    """The run logger inside Prefect; the module logger when the body runs via `.fn()`."""
-    try:
-        return get_run_logger()
-    except MissingContextError:
-        return logging.getLogger(__name__)
 
 
 def write_preview(update: RenderedUpdate, directory: Path) -> dict[str, str]:

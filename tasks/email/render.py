@@ -24,14 +24,9 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from markupsafe import Markup
-from prefect import task
-from prefect.cache_policies import NO_CACHE
-from sqlmodel import Session, select
 
-from models import Summary
 from models.base import utcnow
 from models.errors import ConductorError
-from models.sprints import find_sprint
 from tasks.templating import environment
 
 AUDIENCES = ("stakeholders", "team")
@@ -59,14 +54,11 @@ class UnknownAudienceError(ConductorError):
     """An audience with no templates."""
 
 
-class NoSprintError(ConductorError):
-    """No sprint is stored yet, so there is nothing to report."""
-
-
 @dataclass(frozen=True)
 class UpdateInputs:
     """What one update is built from: the sprint report (`tasks.metrics.report.sprint_report`,
-    the only source of ticket links), the latest daily summary and the burndown PNG."""
+    the only source of ticket links), the latest daily summary and the burndown PNG
+    (`tasks.email.inputs.load_update_inputs` loads them)."""
 
     report: dict[str, Any]
     today: date
@@ -132,43 +124,6 @@ def safe_ticket_url(url: Any) -> str | None:
     if any(host == allowed or host.endswith("." + allowed) for allowed in NOTION_HOSTS):
         return url
     return None
-
-
-# ---------------------------------------------------------------------------- inputs
-
-
-@task(name="collect-update-inputs", cache_policy=NO_CACHE)
-def collect_update_inputs(audience: str, today: date) -> UpdateInputs:
-    """Load the current sprint's report, burndown chart and the latest daily summary.
-
-    `today` is the team's calendar day (`CONDUCTOR_TIMEZONE`). Raises `NoSprintError` when no
-    sprint is stored.
-    """
-    from models.db import session_scope
-    from models.settings import get_settings
-    from tasks.metrics.charts import burndown_png
-    from tasks.metrics.report import sprint_report
-
-    check_audience(audience)
-    settings = get_settings()
-    with session_scope() as session:
-        sprint = find_sprint(session, "current", today)
-        if sprint is None:
-            raise NoSprintError("no sprint is stored yet — run `conductor ingest` first")
-        report = sprint_report(session, sprint, today, settings)
-        summary = latest_summary(session)
-    chart = burndown_png(report) if report.get("burndown") else None
-    return UpdateInputs(report=report, today=today, summary=summary, chart_png=chart or None)
-
-
-def latest_summary(session: Session) -> dict[str, Any] | None:
-    """The most recent daily summary as `{"day", "text", "generated_by"}`, or None."""
-    row = session.exec(
-        select(Summary).order_by(Summary.day.desc(), Summary.created_at.desc())  # type: ignore[attr-defined]
-    ).first()
-    if row is None:
-        return None
-    return {"day": row.day, "text": row.text, "generated_by": row.generated_by}
 
 
 # ---------------------------------------------------------------------------- rendering
@@ -401,12 +356,6 @@ def render_email(inputs: UpdateInputs, audience: str) -> RenderedUpdate:
         chart_png=inputs.chart_png,
         chart_cid=chart_cid,
     )
-
-
-@task(name="render-update", cache_policy=NO_CACHE)
-def render_update(inputs: UpdateInputs, audience: str) -> RenderedUpdate:
-    """Prefect wrapper of `render_email`."""
-    return render_email(inputs, audience)
 
 
 def compose_message(
