@@ -321,7 +321,10 @@ def run_plain(settings: Any, today: date) -> Outcome:
     from tasks.summary.writer import write_with_template
 
     # notion_ingest
-    with session_scope() as session, NotionGateway.from_settings(settings) as gateway:
+    with (
+        session_scope(settings.database_url) as session,
+        NotionGateway.from_settings(settings) as gateway,
+    ):
         ingest = run_sync(session, gateway, settings)
 
     # sprint_rollup: snapshots, a report per live sprint, charts and HTML of the current one
@@ -348,7 +351,7 @@ def run_plain(settings: Any, today: date) -> Outcome:
     update = render_email(load_update_inputs(AUDIENCE, today, settings), AUDIENCE)
     period = weekly_period(today)
     key = idempotency_key(AUDIENCE, update.sprint_id, period)
-    email = deliver(update, key=key, period=period, recipients=recipients)
+    email = deliver(update, key=key, period=period, recipients=recipients, settings=settings)
     if email.get("path"):
         files.append(Path(email["path"]))
 

@@ -7,6 +7,7 @@ from rich.markup import escape
 
 from cli.flow_runs import run_in_process
 from cli.output import console, err_console, print_json
+from models.settings import get_settings
 
 
 def email(
@@ -32,7 +33,7 @@ def email(
 
     check_audience(audience)
     if not preview:
-        configured_recipients()  # fail fast, before starting Prefect
+        configured_recipients(get_settings())  # fail fast, before starting Prefect
     from flows.stakeholder_email import stakeholder_email
 
     with err_console.status("Building the sprint update…", spinner="dots"):

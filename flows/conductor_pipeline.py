@@ -42,8 +42,9 @@ def embed_tickets() -> dict[str, Any]:
     from models.db import session_scope
     from tasks.assistant.embeddings import embed_tickets as embed
 
-    with session_scope() as session:
-        return embed(session, get_settings())
+    settings = get_settings()
+    with session_scope(settings.database_url) as session:
+        return embed(session, settings)
 
 
 def _embed_if_configured(logger: Any) -> dict[str, Any] | None:

@@ -54,7 +54,7 @@ RETRY_TRANSIENT = {
 @task(cache_policy=NO_CACHE, task_run_name="sync-people")
 def sync_people(gateway: NotionGateway) -> int:
     """Upsert workspace users (skipped quietly when the integration may not list them)."""
-    with session_scope() as session:
+    with session_scope(get_settings().database_url) as session:
         return sync.sync_people(session, gateway)
 
 
@@ -68,7 +68,7 @@ def plan_source(
     sprints_source_id: str | None = None,
 ) -> SourcePlan:
     """Resolve the data source and its property mapping; choose incremental or full scan."""
-    with session_scope() as session:
+    with session_scope(get_settings().database_url) as session:
         return planning.plan_source(
             session,
             gateway,
@@ -88,7 +88,7 @@ def sync_page(
 ) -> BatchResult:
     """One page (≤ 100) of pages edited since the plan's cursor, oldest edit first: fetch,
     parse, upsert, record events and advance the cursor, in one transaction."""
-    with session_scope() as session:
+    with session_scope(get_settings().database_url) as session:
         return sync.sync_page(session, gateway, plan, settings, start_cursor)
 
 
@@ -179,7 +179,7 @@ def _ingest(*, full_refresh: bool, rollup_after: bool, if_busy: IfBusy) -> dict[
         NotionGateway.from_settings(
             settings, before_request=shared_rate_limit_hook if shared else None
         ) as gateway,
-        session_scope() as session,
+        session_scope(settings.database_url) as session,
     ):
         stats = sync.run_sync(
             session,

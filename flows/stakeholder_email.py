@@ -19,7 +19,7 @@ from prefect.tasks import exponential_backoff
 
 from flows.hooks import notify_failure
 from models import clock
-from models.settings import get_settings
+from models.settings import Settings, get_settings
 from tasks.email.delivery import (
     DeliveryError,
     NoRecipientsError,
@@ -38,7 +38,7 @@ from tasks.templating import escape_markdown
 def collect_update_inputs(audience: str, today: date) -> UpdateInputs:
     """`tasks.email.inputs.load_update_inputs`: the current sprint's report, chart and the
     latest daily summary."""
-    return load_update_inputs(audience, today)
+    return load_update_inputs(audience, today, get_settings())
 
 
 @task(name="render-update", cache_policy=NO_CACHE)
@@ -61,7 +61,7 @@ def deliver_update(
     """`tasks.email.delivery.deliver`: transient SMTP failures are retried with exponential
     backoff (30 s, 60 s, 120 s), permanent ones (refused login, 5xx) and bugs are not; the
     outbox claim makes every retry safe."""
-    result = deliver(update, key=key, period=period, recipients=recipients)
+    result = deliver(update, key=key, period=period, recipients=recipients, settings=get_settings())
     _logger().info(
         "%s %s to %d recipient(s): %s",
         key,
@@ -103,7 +103,7 @@ def stakeholder_email(
     settings = get_settings()
     check_audience(audience)
     today = today or clock.local_today(settings.tz)
-    recipients = _preview_recipients() if preview else configured_recipients(settings)
+    recipients = _preview_recipients(settings) if preview else configured_recipients(settings)
     inputs = collect_update_inputs(audience, today)
     update = render_update(inputs, audience)
     period = adhoc_period(today) if ad_hoc else weekly_period(today)
@@ -130,10 +130,10 @@ def stakeholder_email(
     return result
 
 
-def _preview_recipients() -> list[str]:
+def _preview_recipients(settings: Settings) -> list[str]:
     """Who a send would go to; a preview works without any configured."""
     try:
-        return configured_recipients()
+        return configured_recipients(settings)
     except NoRecipientsError:
         return []
 

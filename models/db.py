@@ -20,7 +20,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Session
 
-from models.settings import ConfigError, get_settings, redact_url
+from models.settings import ConfigError, redact_url
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 
@@ -119,12 +119,12 @@ def head_revision() -> str | None:
     return ScriptDirectory.from_config(config).get_current_head()
 
 
-def get_engine(url: str | None = None) -> Engine:
-    """The shared engine for `url` (default: `CONDUCTOR_DATABASE_URL`), migrated to head once.
+def get_engine(url: str) -> Engine:
+    """The shared engine for `url` (the caller's `settings.database_url`), migrated to head once.
 
     Raises `DatabaseUnavailableError` with the fix when the server cannot be reached.
     """
-    url = normalise_url(url or get_settings().database_url)
+    url = normalise_url(url)
     with _lock:
         engine = _engines.get(url)
         if engine is not None:
@@ -153,7 +153,7 @@ def dispose_engines() -> None:
 
 
 @contextmanager
-def session_scope(url: str | None = None) -> Iterator[Session]:
+def session_scope(url: str) -> Iterator[Session]:
     """A session that commits on success and rolls back on error."""
     with Session(get_engine(url), expire_on_commit=False) as session:
         try:

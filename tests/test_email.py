@@ -25,9 +25,11 @@ from typing import Any
 import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
+from sqlalchemy.engine import Engine
 from typer.testing import CliRunner
 
 from flows.stakeholder_email import deliver_update
+from models.db import get_engine
 from models.settings import get_settings, reload_settings
 from tasks.email import outbox
 from tasks.email.delivery import (
@@ -221,12 +223,18 @@ def outbox_mode(monkeypatch: pytest.MonkeyPatch) -> Path:
     return get_settings().outbox_dir
 
 
+def _outbox_engine() -> Engine:
+    """The engine of the database the test's settings point at."""
+    return get_engine(get_settings().database_url)
+
+
 def send(update: RenderedUpdate | None = None, **kwargs: Any) -> dict[str, Any]:
     return deliver(
         update or rendered(),
         key=KEY,
         period="2026-W48",
-        recipients=configured_recipients(),
+        recipients=configured_recipients(get_settings()),
+        settings=get_settings(),
         **kwargs,
     )
 
@@ -389,7 +397,7 @@ def test_rerun_after_success_reports_already_sent_and_sends_nothing(
     assert second["status"] == "already_sent"
     assert second["message_id"] == first["message_id"]
     assert len(smtp_server.messages) == 1
-    entry = outbox.get_entry(KEY)
+    entry = outbox.get_entry(KEY, engine=_outbox_engine())
     assert entry is not None
     assert entry["status"] == "sent" and entry["attempts"] == 0
     assert entry["provider_message_id"] == first["message_id"]
@@ -400,7 +408,7 @@ def test_two_concurrent_sends_of_the_same_key_deliver_one_message(
 ) -> None:
     smtp_server.delay_s = 0.5  # keep the winner inside its SMTP conversation while the other runs
     update = rendered()
-    recipients = configured_recipients()
+    recipients = configured_recipients(get_settings())
     start = threading.Barrier(2)
     results: list[dict[str, Any]] = []
     errors: list[BaseException] = []
@@ -429,7 +437,7 @@ def test_smtp_failure_is_recorded_and_the_retry_sends_once(
     smtp_server.fail_next = 1
     with pytest.raises(Exception, match="451"):
         send()
-    failed = outbox.get_entry(KEY)
+    failed = outbox.get_entry(KEY, engine=_outbox_engine())
     assert failed is not None
     assert failed["status"] == "failed" and failed["attempts"] == 1
     assert "451" in failed["last_error"]
@@ -438,7 +446,7 @@ def test_smtp_failure_is_recorded_and_the_retry_sends_once(
     assert send()["status"] == "sent"
     assert send()["status"] == "already_sent"
     assert len(smtp_server.messages) == 1
-    assert outbox.get_entry(KEY)["attempts"] == 1  # type: ignore[index]
+    assert outbox.get_entry(KEY, engine=_outbox_engine())["attempts"] == 1  # type: ignore[index]
 
 
 def test_prefect_task_retry_after_a_failed_smtp_attempt_delivers_exactly_once(
@@ -452,7 +460,7 @@ def test_prefect_task_retry_after_a_failed_smtp_attempt_delivers_exactly_once(
 
     smtp_server.fail_next = 1
     update = rendered()
-    recipients = configured_recipients()
+    recipients = configured_recipients(get_settings())
     fast_retry = deliver_update.with_options(retry_delay_seconds=0, retry_jitter_factor=None)
 
     @flow(name="send-update-under-test")
@@ -464,7 +472,7 @@ def test_prefect_task_retry_after_a_failed_smtp_attempt_delivers_exactly_once(
 
     assert result["status"] == "sent"
     assert len(smtp_server.messages) == 1
-    entry = outbox.get_entry(KEY)
+    entry = outbox.get_entry(KEY, engine=_outbox_engine())
     assert entry is not None and entry["status"] == "sent" and entry["attempts"] == 1
     assert send_with_retries()["status"] == "already_sent"
     assert len(smtp_server.messages) == 1
@@ -485,7 +493,7 @@ def test_a_refused_login_is_not_retried(
     )  # aiosmtpd stalls after a refusal
     reload_settings()
     update = rendered()
-    recipients = configured_recipients()
+    recipients = configured_recipients(get_settings())
     fast_retry = deliver_update.with_options(retry_delay_seconds=0, retry_jitter_factor=None)
 
     @flow(name="send-with-bad-login")
@@ -495,7 +503,7 @@ def test_a_refused_login_is_not_retried(
     with pytest.raises(DeliveryError, match="check CONDUCTOR_SMTP_USERNAME/_PASSWORD") as excinfo:
         send_once()
     assert excinfo.value.transient is False
-    entry = outbox.get_entry(KEY)
+    entry = outbox.get_entry(KEY, engine=_outbox_engine())
     assert entry is not None and entry["status"] == "failed" and entry["attempts"] == 1
     assert smtp_server.messages == []
 
@@ -504,23 +512,30 @@ def test_a_sending_claim_is_exclusive_until_its_lease_expires(db_url: str) -> No
     outbox.ensure_entry(
         KEY, audience="stakeholders", sprint_id=SPRINT_ID, period="2026-W48", subject="s",
         recipients=STAKEHOLDERS,
+        engine=_outbox_engine(),
     )  # fmt: skip
     outbox.ensure_entry(
-        KEY, audience="team", sprint_id=None, period="x", subject="other", recipients=[]
+        KEY,
+        audience="team",
+        sprint_id=None,
+        period="x",
+        subject="other",
+        recipients=[],
+        engine=_outbox_engine(),
     )
-    assert outbox.get_entry(KEY)["audience"] == "stakeholders"  # type: ignore[index]
+    assert outbox.get_entry(KEY, engine=_outbox_engine())["audience"] == "stakeholders"  # type: ignore[index]
 
-    first = outbox.claim(KEY)
+    first = outbox.claim(KEY, engine=_outbox_engine())
     assert first is not None
-    assert outbox.claim(KEY) is None
-    taken_over = outbox.claim(KEY, lease=timedelta(0))
+    assert outbox.claim(KEY, engine=_outbox_engine()) is None
+    taken_over = outbox.claim(KEY, lease=timedelta(0), engine=_outbox_engine())
     assert taken_over is not None
 
     # The first claimant's late result must not overwrite the new owner's.
-    assert outbox.mark_sent(KEY, first, message_id="<stale@x>") is False
-    assert outbox.mark_sent(KEY, taken_over, message_id="<new@x>") is True
-    assert outbox.claim(KEY, lease=timedelta(0)) is None
-    assert outbox.get_entry(KEY)["provider_message_id"] == "<new@x>"  # type: ignore[index]
+    assert outbox.mark_sent(KEY, first, message_id="<stale@x>", engine=_outbox_engine()) is False
+    assert outbox.mark_sent(KEY, taken_over, message_id="<new@x>", engine=_outbox_engine()) is True
+    assert outbox.claim(KEY, lease=timedelta(0), engine=_outbox_engine()) is None
+    assert outbox.get_entry(KEY, engine=_outbox_engine())["provider_message_id"] == "<new@x>"  # type: ignore[index]
 
 
 def test_weekly_and_ad_hoc_periods() -> None:
@@ -547,7 +562,7 @@ def test_outbox_mode_writes_one_eml_file_and_a_rerun_writes_none(
     message = email.message_from_bytes(files[0].read_bytes(), policy=policy.default)
     assert message["Subject"] == "Sprint 42 — on track: 68% done, 2 blocked"
     assert message["To"] == ", ".join(STAKEHOLDERS)
-    assert outbox.get_entry(KEY)["eml_path"] == first["path"]  # type: ignore[index]
+    assert outbox.get_entry(KEY, engine=_outbox_engine())["eml_path"] == first["path"]  # type: ignore[index]
 
 
 # ---------------------------------------------------------------------------- secrets, config
@@ -581,9 +596,17 @@ def test_smtp_password_is_in_no_log_line_or_error_even_when_login_fails(
     monkeypatch.setenv("CONDUCTOR_SMTP_PASSWORD", SMTP_PASSWORD + "-wrong")
     reload_settings()
     with pytest.raises(Exception) as failure:
-        deliver(rendered(), key=KEY + "-b", period="x", recipients=STAKEHOLDERS)
+        deliver(
+            rendered(),
+            key=KEY + "-b",
+            period="x",
+            recipients=STAKEHOLDERS,
+            settings=get_settings(),
+        )
     assert SMTP_PASSWORD not in str(failure.value)
-    assert SMTP_PASSWORD not in (outbox.get_entry(KEY + "-b")["last_error"] or "")  # type: ignore[index]
+    assert SMTP_PASSWORD not in (
+        outbox.get_entry(KEY + "-b", engine=_outbox_engine())["last_error"] or ""
+    )  # type: ignore[index]
     _assert_password_never_logged(caplog, capfd)
 
 
@@ -592,12 +615,12 @@ def test_recipients_come_only_from_configuration(monkeypatch: pytest.MonkeyPatch
 
     monkeypatch.setenv("CONDUCTOR_STAKEHOLDERS", "cto@example.com, CTO@example.com,pm@example.com")
     reload_settings()
-    assert configured_recipients() == ["cto@example.com", "pm@example.com"]
+    assert configured_recipients(get_settings()) == ["cto@example.com", "pm@example.com"]
 
     monkeypatch.setenv("CONDUCTOR_STAKEHOLDERS", "")
     reload_settings()
     with pytest.raises(ConfigError, match="CONDUCTOR_STAKEHOLDERS"):
-        configured_recipients()
+        configured_recipients(get_settings())
 
 
 def test_email_command_without_stakeholders_fails_with_one_line_naming_the_variable(

@@ -25,9 +25,12 @@ from email.utils import parseaddr
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy.engine import Engine
+
+from models.db import get_engine
 from models.errors import ConductorError
 from models.locks import SEND_LOCK, LockBusyError, run_lock
-from models.settings import ConfigError, Settings, get_settings
+from models.settings import ConfigError, Settings
 from tasks.email import outbox
 from tasks.email.render import RenderedUpdate, compose_message
 
@@ -77,13 +80,12 @@ class NoRecipientsError(ConfigError):
     """No stakeholders are configured, so there is no one to send to."""
 
 
-def configured_recipients(settings: Settings | None = None) -> list[str]:
+def configured_recipients(settings: Settings) -> list[str]:
     """The recipients of every update: `CONDUCTOR_STAKEHOLDERS`, validated and de-duplicated.
 
     Raises `NoRecipientsError` (naming the variable) when the list is empty, and `ConfigError`
     for an entry that is not a plain address.
     """
-    settings = settings or get_settings()
     recipients: list[str] = []
     for entry in settings.stakeholders:
         address = parseaddr(entry)[1]
@@ -168,6 +170,7 @@ def deliver(
     key: str,
     period: str,
     recipients: Sequence[str],
+    settings: Settings,
     wait_s: float = WAIT_FOR_OTHER_SENDER_S,
 ) -> dict[str, Any]:
     """Claim `key` in the outbox and deliver `update` once; safe to call any number of times.
@@ -181,7 +184,7 @@ def deliver(
     still `sending` when we hold the lock was claimed by a run that died, and is taken over at
     once instead of after the outbox's lease.
     """
-    settings = get_settings()
+    engine = get_engine(settings.database_url)
     outbox.ensure_entry(
         key,
         audience=update.audience,
@@ -189,6 +192,7 @@ def deliver(
         period=period,
         subject=update.subject,
         recipients=recipients,
+        engine=engine,
     )
     result: dict[str, Any] = {
         "key": key,
@@ -198,18 +202,22 @@ def deliver(
     try:
         with run_lock(SEND_LOCK, settings.database_url, wait_s=wait_s):
             claimed_at = outbox.claim(
-                key, subject=update.subject, recipients=recipients, lease=timedelta(0)
+                key,
+                subject=update.subject,
+                recipients=recipients,
+                lease=timedelta(0),
+                engine=engine,
             )
             if claimed_at is None:
-                return {**result, **_already_sent(key)}
-            return {**result, **_send(update, key, claimed_at, recipients, settings)}
+                return {**result, **_already_sent(key, engine)}
+            return {**result, **_send(update, key, claimed_at, recipients, settings, engine)}
     except LockBusyError:
         return {**result, "status": IN_PROGRESS}
 
 
-def _already_sent(key: str) -> dict[str, Any]:
+def _already_sent(key: str, engine: Engine) -> dict[str, Any]:
     """What the earlier delivery of `key` recorded (only a `sent` row cannot be claimed)."""
-    entry = outbox.get_entry(key) or {}
+    entry = outbox.get_entry(key, engine=engine) or {}
     done: dict[str, Any] = {
         "status": ALREADY_SENT,
         "subject": entry.get("subject"),
@@ -227,6 +235,7 @@ def _send(
     claimed_at: datetime,
     recipients: Sequence[str],
     settings: Settings,
+    engine: Engine,
 ) -> dict[str, Any]:
     """Deliver under our claim, then record it; a failure releases the claim for a retry."""
     message_id = message_id_for(key, settings.email_from)
@@ -239,7 +248,7 @@ def _send(
             path = write_eml(message, settings.outbox_dir, key)
     except Exception as exc:
         error = f"{type(exc).__name__}: {exc}"
-        outbox.mark_failed(key, claimed_at, error)
+        outbox.mark_failed(key, claimed_at, error, engine=engine)
         if not isinstance(exc, OSError | smtplib.SMTPException):
             raise
         where = (
@@ -251,7 +260,13 @@ def _send(
             "check CONDUCTOR_SMTP_*" + (" — the next run retries it" if transient else ""),
             transient=transient,
         ) from exc
-    outbox.mark_sent(key, claimed_at, message_id=message_id, eml_path=str(path) if path else None)
+    outbox.mark_sent(
+        key,
+        claimed_at,
+        message_id=message_id,
+        eml_path=str(path) if path else None,
+        engine=engine,
+    )
     sent: dict[str, Any] = {"status": WRITTEN if path else SENT_SMTP, "message_id": message_id}
     if path:
         sent["path"] = str(path)

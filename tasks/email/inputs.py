@@ -9,7 +9,7 @@ from typing import Any
 
 from models.db import session_scope
 from models.errors import ConductorError
-from models.settings import Settings, get_settings
+from models.settings import Settings
 from models.sprints import find_sprint
 from models.summaries import Summary, latest_summary
 from tasks.email.render import UpdateInputs, check_audience
@@ -21,17 +21,14 @@ class NoSprintError(ConductorError):
     """No sprint is stored yet, so there is nothing to report."""
 
 
-def load_update_inputs(
-    audience: str, today: date, settings: Settings | None = None
-) -> UpdateInputs:
+def load_update_inputs(audience: str, today: date, settings: Settings) -> UpdateInputs:
     """Load the current sprint's report, burndown chart and the latest daily summary.
 
     `today` is the team's calendar day (`CONDUCTOR_TIMEZONE`). Raises `NoSprintError` when no
     sprint is stored.
     """
     check_audience(audience)
-    settings = settings or get_settings()
-    with session_scope() as session:
+    with session_scope(settings.database_url) as session:
         sprint = find_sprint(session, "current", today)
         if sprint is None:
             raise NoSprintError("no sprint is stored yet — run `conductor ingest` first")

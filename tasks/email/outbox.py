@@ -35,7 +35,6 @@ from sqlalchemy import Engine, and_, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from models.base import utcnow
-from models.db import get_engine
 from models.outbox import FAILED, PENDING, SENDING, SENT, OutboxEmail
 
 #: How long a `sending` claim is honoured before another run may take it over. Longer than any
@@ -61,10 +60,6 @@ def adhoc_period(day: date) -> str:
     return day.isoformat()
 
 
-def _engine(engine: Engine | None) -> Engine:
-    return engine or get_engine()
-
-
 def ensure_entry(
     key: str,
     *,
@@ -73,10 +68,9 @@ def ensure_entry(
     period: str,
     subject: str,
     recipients: Sequence[str],
-    engine: Engine | None = None,
+    engine: Engine,
 ) -> None:
     """Create the `pending` row for `key` unless it exists (an existing row is left untouched)."""
-    engine = _engine(engine)
     insert = postgresql.insert if engine.dialect.name == "postgresql" else sqlite.insert
     stmt = (
         insert(_TABLE)
@@ -104,7 +98,7 @@ def claim(
     subject: str | None = None,
     recipients: Sequence[str] | None = None,
     lease: timedelta = SENDING_LEASE,
-    engine: Engine | None = None,
+    engine: Engine,
 ) -> datetime | None:
     """Try to become the one sender of `key`. Returns the claim's `claimed_at` (the token the
     other calls need) when this caller won, None when the row is sent or held by someone else.
@@ -129,7 +123,7 @@ def claim(
         )
         .values(**values)
     )
-    with _engine(engine).begin() as connection:
+    with engine.begin() as connection:
         won = connection.execute(stmt).rowcount == 1
     return now if won else None
 
@@ -150,7 +144,7 @@ def mark_sent(
     *,
     message_id: str | None = None,
     eml_path: str | None = None,
-    engine: Engine | None = None,
+    engine: Engine,
 ) -> bool:
     """Record a delivery. False when the claim was lost meanwhile (the row is left alone)."""
     stmt = (
@@ -164,25 +158,23 @@ def mark_sent(
             last_error=None,
         )
     )
-    with _engine(engine).begin() as connection:
+    with engine.begin() as connection:
         return connection.execute(stmt).rowcount == 1
 
 
-def mark_failed(
-    key: str, claimed_at: datetime, error: str, *, engine: Engine | None = None
-) -> bool:
+def mark_failed(key: str, claimed_at: datetime, error: str, *, engine: Engine) -> bool:
     """Record a failed attempt (`attempts` + 1, `last_error`), making the row claimable again."""
     stmt = (
         update(_TABLE)
         .where(_still_claimed(key, claimed_at))
         .values(status=FAILED, attempts=_TABLE.c.attempts + 1, last_error=error[:_MAX_ERROR])
     )
-    with _engine(engine).begin() as connection:
+    with engine.begin() as connection:
         return connection.execute(stmt).rowcount == 1
 
 
-def get_entry(key: str, *, engine: Engine | None = None) -> dict[str, Any] | None:
+def get_entry(key: str, *, engine: Engine) -> dict[str, Any] | None:
     """The outbox row for `key` as a dict, or None."""
-    with _engine(engine).connect() as connection:
+    with engine.connect() as connection:
         row = connection.execute(select(_TABLE).where(_TABLE.c.idempotency_key == key)).first()
     return dict(row._mapping) if row else None

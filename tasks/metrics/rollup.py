@@ -28,7 +28,7 @@ from tasks.templating import escape_markdown
 def data_fingerprint(today: date, settings: Settings) -> str:
     """A hash of what the numbers depend on: row counts and latest changes, `today`, the
     database and the metric settings. One aggregate query per table."""
-    with session_scope() as session:
+    with session_scope(settings.database_url) as session:
         parts = [
             session.execute(select(func.count(), func.max(Ticket.updated_at))).one(),
             session.execute(select(func.count(), func.max(TicketEvent.id))).one(),
@@ -41,7 +41,7 @@ def data_fingerprint(today: date, settings: Settings) -> str:
 def record_sprint_snapshots(today: date, settings: Settings) -> dict[str, Any]:
     """Upsert today's snapshots (and backfill missing days); returns rows written (`written`),
     which sprints are live (`sprint_ids`) and the current one (`current_id`, or None)."""
-    with session_scope() as session:
+    with session_scope(settings.database_url) as session:
         written = record_snapshots(session, today, settings)
         live = [s.id for s in sprints_to_snapshot(session, today)]
         current = find_sprint(session, "current", today)
@@ -57,7 +57,7 @@ def sprints_to_report(snapshots: dict[str, Any]) -> list[str]:
 
 def compute_sprint_report(sprint_id: str, today: date, settings: Settings) -> dict:
     """`sprint_report` of one sprint (see tasks.metrics.report)."""
-    with session_scope() as session:
+    with session_scope(settings.database_url) as session:
         sprint = session.get(Sprint, sprint_id)
         assert sprint is not None, f"sprint {sprint_id} vanished during the rollup"
         return sprint_report(session, sprint, today, settings)
