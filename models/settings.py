@@ -34,23 +34,22 @@ from models.errors import ConductorError
 ENV_PREFIX = "CONDUCTOR_"
 NOTION_PUBLIC_API = "https://api.notion.com"
 
-#: Our field names that `CONDUCTOR_NOTION_PROPERTY_MAP` may map to Notion property names.
-MAPPABLE_FIELDS = frozenset(
-    {
-        "title",
-        "status",
-        "points",
-        "assignees",
-        "sprint",
-        "priority",
-        "tags",
-        "due",
-        "sprint_dates",
-        "sprint_status",
-        "description",
-        "key",
-    }
+#: Our ticket fields, in the order the mapping detects them (the title first).
+TICKET_FIELDS = (
+    "title",
+    "status",
+    "points",
+    "assignees",
+    "sprint",
+    "priority",
+    "tags",
+    "due",
+    "key",
+    "description",
 )
+
+#: Our field names that `CONDUCTOR_NOTION_PROPERTY_MAP` may map to Notion property names.
+MAPPABLE_FIELDS = frozenset({*TICKET_FIELDS, "sprint_dates", "sprint_status"})
 
 _UUID_IN_TEXT = re.compile(
     r"([0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12})", re.I

@@ -10,7 +10,7 @@ from sqlmodel import Field, Session, SQLModel, UniqueConstraint, select
 
 from models.base import json_field, utcnow
 from models.errors import ConductorError
-from models.upsert import bulk_upsert
+from models.upsert import upsert_seen_pages
 
 
 class Sprint(SQLModel, table=True):
@@ -57,19 +57,11 @@ class SprintSnapshot(SQLModel, table=True):
 
 def upsert_sprints(session: Session, rows: Sequence[dict[str, Any]]) -> None:
     """Upsert parsed sprint rows keyed by Notion page id (rewritten only when edited)."""
-    if not rows:
-        return
-    now = utcnow()
-    full_rows = [
-        {**row, "removed_at": None, "first_seen_at": now, "updated_at": now} for row in rows
-    ]
-    bulk_upsert(
+    upsert_seen_pages(
         session,
         Sprint,
-        full_rows,
-        keys=["id"],
+        rows,
         compare=("last_edited_time", "name", "start", "end", "status", "removed_at"),
-        insert_only=["first_seen_at"],
     )
 
 

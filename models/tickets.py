@@ -10,7 +10,7 @@ from sqlalchemy import delete, insert, update
 from sqlmodel import Field, Index, Session, SQLModel
 
 from models.base import json_field, utcnow
-from models.upsert import bulk_upsert
+from models.upsert import upsert_seen_pages
 
 #: Status categories, from the Notion status property's groups.
 TODO, IN_PROGRESS, COMPLETE = "todo", "in_progress", "complete"
@@ -118,18 +118,7 @@ def upsert_tickets(
     """
     if not rows:
         return
-    now = utcnow()
-    full_rows = [
-        {**row, "removed_at": None, "first_seen_at": now, "updated_at": now} for row in rows
-    ]
-    bulk_upsert(
-        session,
-        Ticket,
-        full_rows,
-        keys=["id"],
-        compare=_TRACKED_COLUMNS,
-        insert_only=["first_seen_at"],
-    )
+    upsert_seen_pages(session, Ticket, rows, compare=_TRACKED_COLUMNS)
     ids = list(assignees)
     if not ids:
         return

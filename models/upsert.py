@@ -14,6 +14,8 @@ from sqlalchemy import func, or_
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, SQLModel
 
+from models.base import utcnow
+
 
 def _insert_for(session: Session) -> Any:
     dialect = session.get_bind().dialect.name
@@ -67,3 +69,22 @@ def bulk_upsert(
     # session's own connection (same transaction): the ORM execute path adds nothing here but
     # per-call overhead on the sync's hottest path.
     session.connection().execute(stmt, list(rows))
+
+
+def upsert_seen_pages(
+    session: Session,
+    model: type[SQLModel],
+    rows: Sequence[dict[str, Any]],
+    *,
+    compare: Sequence[str],
+) -> None:
+    """Upsert Notion pages this sync saw, keyed by page id.
+
+    Seeing a page clears `removed_at` (a page restored from Notion's trash comes back);
+    `first_seen_at` is set once and kept; `updated_at` moves only when a `compare` column changed.
+    """
+    if not rows:
+        return
+    now = utcnow()
+    seen = [{**row, "removed_at": None, "first_seen_at": now, "updated_at": now} for row in rows]
+    bulk_upsert(session, model, seen, keys=["id"], compare=compare, insert_only=["first_seen_at"])

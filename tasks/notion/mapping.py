@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from models.errors import ConductorError
+from models.settings import TICKET_FIELDS
 from models.tickets import COMPLETE, IN_PROGRESS, TODO
 from tasks.notion.property_values import PropertyParseError, normalise_notion_id
 
@@ -105,20 +106,6 @@ _NAMES: dict[str, tuple[str, ...]] = {
     "sprint_dates": ("dates", "date", "period", "timeline"),
     "sprint_status": ("status", "state"),
 }
-
-_TICKET_FIELDS = (
-    "title",
-    "status",
-    "points",
-    "assignees",
-    "sprint",
-    "priority",
-    "tags",
-    "due",
-    "key",
-    "description",
-)
-
 
 def _folded(name: str) -> str:
     return " ".join(name.casefold().split())
@@ -227,7 +214,7 @@ def detect_ticket_mapping(
         "key": _first_of_type(schema, "unique_id"),
         "description": _named(schema, "rich_text", _NAMES["description"]),
     }
-    for our_field in _TICKET_FIELDS:
+    for our_field in TICKET_FIELDS:
         chosen = _override(schema, overrides, our_field)
         if chosen is not None:
             found[our_field] = chosen
