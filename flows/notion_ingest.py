@@ -68,7 +68,7 @@ def plan_source(
     sprints_source_id: str | None = None,
 ) -> SourcePlan:
     """Resolve the data source and its property mapping; choose incremental or full scan."""
-    with session_scope(get_settings().database_url) as session:
+    with session_scope(settings.database_url) as session:
         return planning.plan_source(
             session,
             gateway,
@@ -88,7 +88,7 @@ def sync_page(
 ) -> BatchResult:
     """One page (≤ 100) of pages edited since the plan's cursor, oldest edit first: fetch,
     parse, upsert, record events and advance the cursor, in one transaction."""
-    with session_scope(get_settings().database_url) as session:
+    with session_scope(settings.database_url) as session:
         return sync.sync_page(session, gateway, plan, settings, start_cursor)
 
 
