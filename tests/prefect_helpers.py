@@ -22,6 +22,28 @@ import httpx
 T = TypeVar("T")
 
 
+class _RetryWhileBusy(httpx.HTTPTransport):
+    """Retry the 503 a SQLite-backed Prefect server answers while its database is busy.
+
+    Prefect's own client retries it (with backoff); a test talking REST directly must too, or a
+    busy moment on a loaded machine fails a test about something else.
+    """
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        for attempt in range(6):
+            response = super().handle_request(request)
+            if response.status_code != 503 or attempt == 5:
+                return response
+            response.close()
+            time.sleep(0.5 * 2**attempt)
+        raise AssertionError("unreachable")
+
+
+def prefect_api(base_url: str, timeout: float = 30) -> httpx.Client:
+    """An HTTP client for a Prefect server's REST API that rides out busy 503s."""
+    return httpx.Client(base_url=base_url, timeout=timeout, transport=_RetryWhileBusy())
+
+
 def read_artifacts(
     key: str | None = None, limit: int = 200, flow_run_id: str | None = None
 ) -> list[dict[str, Any]]:
@@ -125,7 +147,8 @@ def running_prefect_server(home: Path) -> Iterator[str]:
 
 def flow_run_state(api: str, flow_run_id: str) -> dict[str, Any]:
     """The current state of one flow run, as the server has it."""
-    return httpx.get(f"{api}/flow_runs/{flow_run_id}", timeout=10).json()["state"]
+    with prefect_api(api) as client:
+        return client.get(f"/flow_runs/{flow_run_id}").json()["state"]
 
 
 def wait_for_final_state(api: str, flow_run_id: str, timeout: float) -> dict[str, Any]:

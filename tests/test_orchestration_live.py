@@ -23,6 +23,7 @@ from deployments import EMAIL_CRON, INGEST_CRON, SUMMARY_CRON
 from sandbox.server import Sandbox
 from tests.prefect_helpers import (
     clean_environment,
+    prefect_api,
     running_prefect_server,
     wait_for,
     wait_for_final_state,
@@ -66,7 +67,7 @@ def served(
             stdout=log,
             stderr=subprocess.STDOUT,
         )
-        client = httpx.Client(base_url=prefect_server, timeout=10)
+        client = prefect_api(prefect_server)
 
         def deployments() -> dict[str, dict] | None:
             found = {d["name"]: d for d in client.post("/deployments/filter", json={}).json()}
@@ -190,9 +191,8 @@ def test_doctor_reports_the_prefect_api_and_its_work_pools(
     from models.settings import load_settings
     from tasks.health import check_prefect
 
-    httpx.post(
-        f"{prefect_server}/work_pools/", json={"name": "conductor", "type": "process"}, timeout=10
-    )
+    with prefect_api(prefect_server) as api:
+        api.post("/work_pools/", json={"name": "conductor", "type": "process"})
     monkeypatch.setenv("PREFECT_API_URL", prefect_server)
     check = check_prefect(load_settings())
     assert check.state == "ok"

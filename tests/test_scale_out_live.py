@@ -29,6 +29,7 @@ from tests.prefect_helpers import (
     clean_environment,
     flow_run_state,
     free_port,
+    prefect_api,
     wait_for,
     wait_for_final_state,
 )
@@ -92,7 +93,8 @@ def deployed(conductor_server: str, tmp_path_factory: pytest.TempPathFactory) ->
     assert deploy.returncode == 0, (deploy.stdout + deploy.stderr)[-4000:]
     listed = _run([*PREFECT, "deployment", "ls"], env)
     assert listed.returncode == 0, (listed.stdout + listed.stderr)[-2000:]
-    found = httpx.post(f"{conductor_server}/deployments/filter", json={}, timeout=10).json()
+    with prefect_api(conductor_server) as api:
+        found = api.post("/deployments/filter", json={}).json()
     return {d["name"]: d for d in found}
 
 
@@ -146,7 +148,8 @@ def _descendants(pid: int) -> list[int]:
 
 def _trigger_pipeline(api: str, deployed: dict[str, dict]) -> str:
     deployment = deployed["conductor-pipeline"]["id"]
-    response = httpx.post(f"{api}/deployments/{deployment}/create_flow_run", json={}, timeout=30)
+    with prefect_api(api) as client:
+        response = client.post(f"/deployments/{deployment}/create_flow_run", json={})
     assert response.status_code == 201, response.text
     return response.json()["id"]
 
@@ -159,7 +162,8 @@ def test_deploy_all_creates_every_deployment_on_the_pool_with_heartbeats_and_tim
         assert deployment["work_pool_name"] == "conductor", name
         assert deployment["job_variables"]["env"]["PREFECT_FLOWS_HEARTBEAT_FREQUENCY"] == "30"
         assert all(s["schedule"]["timezone"] == TZ for s in deployment["schedules"]), name
-    automations = httpx.post(f"{conductor_server}/automations/filter", json={}, timeout=10).json()
+    with prefect_api(conductor_server) as api:
+        automations = api.post("/automations/filter", json={}).json()
     assert AUTOMATION_NAME in {a["name"] for a in automations}
 
 
