@@ -107,6 +107,7 @@ _NAMES: dict[str, tuple[str, ...]] = {
     "sprint_status": ("status", "state"),
 }
 
+
 def _folded(name: str) -> str:
     return " ".join(name.casefold().split())
 
