@@ -12,8 +12,10 @@ from sqlmodel import Field, Index, Session, SQLModel
 from models.base import json_field, utcnow
 from models.upsert import upsert_seen_pages
 
-#: Status categories, from the Notion status property's groups.
-TODO, IN_PROGRESS, COMPLETE = "todo", "in_progress", "complete"
+#: Status categories: from the Notion status property's groups (To-do / In progress / Complete),
+#: plus `canceled` (a status in `CONDUCTOR_CANCELED_STATUSES` or mapped so), which is work
+#: abandoned rather than done and never counts as completed.
+TODO, IN_PROGRESS, COMPLETE, CANCELED = "todo", "in_progress", "complete", "canceled"
 
 
 class Ticket(SQLModel, table=True):
