@@ -113,6 +113,16 @@ class Settings(BaseSettings):
     notion_full_scan_hours: float = Field(default=24.0, ge=0)
     notion_shared_rate_limit: bool = False
     blocked_statuses: CommaList = Field(default_factory=lambda: ["Blocked"])
+    canceled_statuses: CommaList = Field(
+        default_factory=lambda: [
+            "Won't do",
+            "Won't fix",
+            "Canceled",
+            "Cancelled",
+            "Duplicate",
+            "Obsolete",
+        ]
+    )
 
     llm_model: str | None = None
     llm_api_base: AnyHttpUrl | None = None
@@ -133,7 +143,13 @@ class Settings(BaseSettings):
     embedding_model: str | None = None
     api_token: SecretStr | None = None
 
-    @field_validator("blocked_statuses", "llm_fallback_models", "stakeholders", mode="before")
+    @field_validator(
+        "blocked_statuses",
+        "canceled_statuses",
+        "llm_fallback_models",
+        "stakeholders",
+        mode="before",
+    )
     @classmethod
     def _split_commas(cls, value: Any) -> list[str]:
         return _comma_list(value)

@@ -62,7 +62,8 @@ def sprint_report(session: Session, sprint: Sprint, today: date, settings: Setti
     closed = end < today
     # A closed sprint's carry-over also needs where its tickets are now: one more instant.
     questions = [*instants, day_end(today, tz)] if closed else instants
-    with stored_ticket_states(session, sprint.id, questions, settings.blocked_statuses) as states:
+    statuses = settings.blocked_statuses, settings.canceled_statuses
+    with stored_ticket_states(session, sprint.id, questions, *statuses) as states:
         timeline = timeline_totals(session, states, instants)
         listed = attention_tickets(session, states, at_idx)
         cycles = cycle_times(session, states, at_idx, at)
@@ -128,6 +129,8 @@ def sprint_report(session: Session, sprint: Sprint, today: date, settings: Setti
             "done_count": now.done_count,
             "blocked_count": now.blocked_count,
             "unpointed_count": now.unpointed_count,
+            "canceled_count": now.canceled_count,
+            "canceled_points": _pts(now.canceled_points),
             "velocity": None if velocity is None else _pts(velocity),
             "forecast": forecast,
             "committed_estimated": as_utc(sprint.first_seen_at) > instants[0] if started else True,
@@ -191,8 +194,12 @@ def _burndown(
 
 
 def _velocity(session: Session, today: date, settings: Settings) -> float | None:
-    """Mean completed points of the last closed sprints (end < today): from the snapshot of
-    their last day when a rollup stored one, else recomputed from events."""
+    """Mean completed points of the last closed sprints (end < today), recomputed from events
+    at the end of each one's last day.
+
+    Not read from the stored snapshots: those hold what a rollup counted then, and a team that
+    later names a status canceled (`CONDUCTOR_CANCELED_STATUSES`) must see its velocity lose
+    that work too. Three sprints, one statement each."""
     closed = session.exec(
         select(Sprint)
         .where(Sprint.removed_at.is_(None), Sprint.end < today)  # type: ignore[union-attr,operator]
@@ -203,16 +210,15 @@ def _velocity(session: Session, today: date, settings: Settings) -> float | None
         return None
     completed = []
     for sprint in closed:
-        snapshot = session.exec(
-            select(SprintSnapshot).where(
-                SprintSnapshot.sprint_id == sprint.id, SprintSnapshot.day == sprint.end
-            )
-        ).first()
-        if snapshot is not None:
-            completed.append(snapshot.completed_points)
-        else:
-            [point] = scope_timeline(session, sprint.id, [day_end(sprint.end, settings.tz)])  # type: ignore[arg-type]
-            completed.append(point.completed_points)
+        assert sprint.end is not None
+        [point] = scope_timeline(
+            session,
+            sprint.id,
+            [day_end(sprint.end, settings.tz)],
+            settings.blocked_statuses,
+            settings.canceled_statuses,
+        )
+        completed.append(point.completed_points)
     return sum(completed) / len(completed)
 
 

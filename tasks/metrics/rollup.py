@@ -34,7 +34,8 @@ def data_fingerprint(today: date, settings: Settings) -> str:
             session.execute(select(func.count(), func.max(TicketEvent.id))).one(),
             session.execute(select(func.count(), func.max(Sprint.updated_at))).one(),
         ]
-    key = repr((parts, today, settings.database_url, settings.timezone, settings.blocked_statuses))
+    metric_settings = (settings.timezone, settings.blocked_statuses, settings.canceled_statuses)
+    key = repr((parts, today, settings.database_url, metric_settings))
     return hashlib.sha256(key.encode()).hexdigest()[:32]
 
 

@@ -20,7 +20,15 @@ from models.base import as_utc
 from models.people import Person
 from models.settings import Settings
 from models.sprints import Sprint, find_sprint
-from models.tickets import COMPLETE, IN_PROGRESS, Ticket, TicketAssignee, TicketEvent
+from models.tickets import (
+    CANCELED,
+    COMPLETE,
+    IN_PROGRESS,
+    Ticket,
+    TicketAssignee,
+    TicketEvent,
+    fold_status,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -37,7 +45,16 @@ MAX_PER_SECTION = 100
 _CHUNK = 5_000
 
 #: Fact sections in order of importance; prompt selection drops from the end first.
-SECTIONS = ("blocked", "completed", "scope_added", "scope_removed", "started", "unblocked", "aging")
+SECTIONS = (
+    "blocked",
+    "completed",
+    "canceled",
+    "scope_added",
+    "scope_removed",
+    "started",
+    "unblocked",
+    "aging",
+)
 
 
 def day_window(day: date, settings: Settings) -> tuple[datetime, datetime]:
@@ -73,12 +90,22 @@ def daily_facts(session: Session, day: date, settings: Settings) -> dict[str, An
         .order_by(TicketEvent.at, TicketEvent.id)
     ).all()
     blocked_names = {name.lower() for name in settings.blocked_statuses}
+    canceled_names = {fold_status(name) for name in settings.canceled_statuses}
+
+    def category(name: str | None, stored: str | None) -> str | None:
+        """The stored category, with canceled statuses read as the metrics read them."""
+        return CANCELED if fold_status(name or "") in canceled_names else stored
+
     ids: dict[str, set[str]] = {section: set() for section in SECTIONS if section != "aging"}
     for event in events:
         if event.field == "status":
             was_blocked = (event.old_value or "").lower() in blocked_names
             is_blocked = (event.new_value or "").lower() in blocked_names
-            if event.new_category == COMPLETE and event.old_category != COMPLETE:
+            old_category = category(event.old_value, event.old_category)
+            new_category = category(event.new_value, event.new_category)
+            if new_category == CANCELED and old_category != CANCELED:
+                ids["canceled"].add(event.ticket_id)
+            elif new_category == COMPLETE and old_category != COMPLETE:
                 ids["completed"].add(event.ticket_id)
             elif event.new_category == IN_PROGRESS and event.old_category not in (
                 IN_PROGRESS,
@@ -94,7 +121,8 @@ def daily_facts(session: Session, day: date, settings: Settings) -> dict[str, An
                 ids["scope_added"].add(event.ticket_id)
             elif event.old_sprint_id == sprint.id and event.new_sprint_id != sprint.id:
                 ids["scope_removed"].add(event.ticket_id)
-    ids["started"] -= ids["completed"]
+    ids["started"] -= ids["completed"] | ids["canceled"]
+    ids["completed"] -= ids["canceled"]
 
     index = _ticket_index(session, set().union(*ids.values()))
     # A ticket blocked and unblocked again on the same day is not blocked now.

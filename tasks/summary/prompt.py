@@ -28,6 +28,7 @@ TITLE_CHARS = 100
 SECTION_TITLES = {
     "blocked": "Newly blocked",
     "completed": "Completed",
+    "canceled": "Canceled",
     "scope_added": "Added to the sprint",
     "scope_removed": "Removed from the sprint",
     "started": "Started",

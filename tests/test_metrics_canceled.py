@@ -1,0 +1,183 @@
+"""Canceled work is not completed work (docs/design.md §5), against a hand-built history.
+
+Sprint 1 runs Mon 2026-11-02 … Fri 2026-11-13 (10 working days), team zone UTC; "today" is
+Fri 2026-11-06. Sprint 0 (Oct 19-30) is closed.
+
+| ticket | story                                                                        | pts |
+|--------|------------------------------------------------------------------------------|-----|
+| C1     | committed; in progress 11-02 10:00, Done 11-03 16:00                         | 3   |
+| C2     | committed; in progress 11-02, "Won't Do" 11-04 12:00, stored as `complete`   | 5   |
+|        | (its status sat in Notion's Complete group, as in Notion's template)         |     |
+| C3     | committed; "Not needed" 11-05 09:00, stored as `canceled` (the team's map)   | 2   |
+| C4     | committed; in progress 11-03                                                 | 8   |
+| P1     | Sprint 0, Done 10-20                                                         | 5   |
+| P2     | Sprint 0, "Won\u2019t do" (U+2019 apostrophe) 10-22, stored as `complete`    | 4   |
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+import pytest
+from sqlmodel import Session
+
+from models import Sprint, Ticket, TicketEvent
+from models.db import get_engine
+from models.settings import get_settings
+from tasks.metrics.report import sprint_report
+from tasks.summary.facts import daily_facts
+from tests.factories import sprint_row, ticket_row
+
+TODAY = date(2026, 11, 6)
+S0, S1 = (
+    sprint_row(n, start, end)["id"]
+    for n, start, end in (
+        (0, date(2026, 10, 19), date(2026, 10, 30)),
+        (1, date(2026, 11, 2), date(2026, 11, 13)),
+    )
+)
+CATEGORY = {"Todo": "todo", "In Progress": "in_progress", "Done": "complete"}
+
+
+def at(day: int, hour: int, month: int = 11) -> datetime:
+    return datetime(2026, month, day, hour, tzinfo=UTC)
+
+
+def tid(n: int) -> str:
+    return ticket_row(n)["id"]
+
+
+def move(n: int, when: datetime, old: str, new: str, category: str) -> TicketEvent:
+    return TicketEvent(
+        ticket_id=tid(n),
+        field="status",
+        old_value=old,
+        new_value=new,
+        old_category=CATEGORY.get(old),
+        new_category=category,
+        at=when,
+    )
+
+
+def first_seen(n: int, when: datetime, sprint: str, points: float) -> list[TicketEvent]:
+    return [
+        TicketEvent(ticket_id=tid(n), field="sprint", new_sprint_id=sprint, at=when, derived=True),
+        TicketEvent(
+            ticket_id=tid(n), field="points", new_value=f"{points:g}", at=when, derived=True
+        ),
+        TicketEvent(
+            ticket_id=tid(n),
+            field="status",
+            new_value="Todo",
+            new_category="todo",
+            at=when,
+            derived=True,
+        ),
+    ]
+
+
+@pytest.fixture
+def history(db_url: str) -> Session:
+    with Session(get_engine(db_url)) as session:
+        seen = datetime(2026, 10, 1, tzinfo=UTC)
+        session.add(
+            Sprint(**sprint_row(0, date(2026, 10, 19), date(2026, 10, 30)), first_seen_at=seen)
+        )
+        session.add(
+            Sprint(**sprint_row(1, date(2026, 11, 2), date(2026, 11, 13)), first_seen_at=seen)
+        )
+        rows = {
+            1: (S1, 3.0, "Done", "complete"),
+            2: (S1, 5.0, "Won't Do", "complete"),
+            3: (S1, 2.0, "Not needed", "canceled"),
+            4: (S1, 8.0, "In Progress", "in_progress"),
+            10: (S0, 5.0, "Done", "complete"),
+            11: (S0, 4.0, "Won\u2019t do", "complete"),
+        }
+        for n, (sprint, points, name, category) in rows.items():
+            session.add(
+                Ticket(
+                    **ticket_row(
+                        n, sprint_id=sprint, points=points, status=name, status_category=category
+                    )
+                )
+            )
+        created, earlier = at(28, 9, month=10), at(15, 9, month=10)
+        session.add_all(
+            [
+                *first_seen(1, created, S1, 3),
+                move(1, at(2, 10), "Todo", "In Progress", "in_progress"),
+                move(1, at(3, 16), "In Progress", "Done", "complete"),
+                *first_seen(2, created, S1, 5),
+                move(2, at(2, 10), "Todo", "In Progress", "in_progress"),
+                move(2, at(4, 12), "In Progress", "Won't Do", "complete"),
+                *first_seen(3, created, S1, 2),
+                move(3, at(5, 9), "Todo", "Not needed", "canceled"),
+                *first_seen(4, created, S1, 8),
+                move(4, at(3, 10), "Todo", "In Progress", "in_progress"),
+                *first_seen(10, earlier, S0, 5),
+                move(10, at(20, 15, month=10), "Todo", "Done", "complete"),
+                *first_seen(11, earlier, S0, 4),
+                move(11, at(22, 15, month=10), "Todo", "Won\u2019t do", "complete"),
+            ]
+        )
+        session.commit()
+        yield session
+
+
+def report_for(session: Session, sprint_id: str = S1) -> dict:
+    return sprint_report(session, session.get(Sprint, sprint_id), TODAY, get_settings())
+
+
+def test_canceled_work_leaves_scope_and_is_never_completed(history: Session) -> None:
+    metrics = report_for(history)["metrics"]
+    # committed on 11-02: C1 3 + C2 5 + C3 2 + C4 8 = 18
+    assert metrics["committed_points"] == 18
+    # C2 canceled by name (-5), C3 canceled by category (-2): both leave scope when canceled
+    assert (metrics["removed_points"], metrics["added_points"]) == (7, 0)
+    # scope 18 - 7 = 11 = C1 3 + C4 8; completed C1 3 only; remaining 8; 3 / 11 = 27.27 %
+    assert (metrics["scope_points"], metrics["completed_points"]) == (11, 3)
+    assert (metrics["remaining_points"], metrics["completion_pct"]) == (8, 27.3)
+    assert (metrics["ticket_count"], metrics["done_count"]) == (2, 1)
+    assert (metrics["canceled_count"], metrics["canceled_points"]) == (2, 7)
+
+
+def test_canceled_work_is_out_of_velocity_forecast_and_cycle_time(history: Session) -> None:
+    report = report_for(history)
+    # Sprint 0: P1 5 done, P2 4 canceled (U+2019 in "Won\u2019t do") → 5, not 9
+    assert report["metrics"]["velocity"] == 5
+    # 3 pts in the 4 working days before today = 0.75/day x 6 days left = 4.5 < 0.7 x 8 = 5.6
+    detail = report["forecast_detail"]
+    assert (detail["throughput_per_day"], detail["capacity_points"]) == (0.75, 4.5)
+    assert report["metrics"]["forecast"] == "off_track"
+    # only C1 finished: 11-02 10:00 → 11-03 16:00 = 30 h = 1.25 d
+    assert report["cycle_time"] == {"median_days": 1.25, "p85_days": 1.25, "count": 1}
+    # the status table is the scope's: canceled statuses are reported as canceled, not here
+    assert set(report["by_status"]) == {"Done", "In Progress"}
+
+
+def test_burndown_drops_canceled_points_on_the_day_they_are_canceled(history: Session) -> None:
+    burndown = report_for(history)["burndown"]
+    # 11-02: 18 open; 11-03: C1 done → 15; 11-04: C2 out → 10; 11-05: C3 out → 8; 11-06: 8
+    assert [row["remaining_points"] for row in burndown] == [18, 15, 10, 8, 8]
+
+
+def test_a_status_named_canceled_by_the_team_counts_from_the_setting(
+    history: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from models.settings import reload_settings
+
+    monkeypatch.setenv("CONDUCTOR_CANCELED_STATUSES", "Obsolete")
+    reload_settings()
+    metrics = report_for(history)["metrics"]
+    # "Won't Do" is no longer listed: C2 is complete again (its stored category); C3 stays
+    # canceled by its stored category → completed 3 + 5 = 8 of scope 16
+    assert (metrics["completed_points"], metrics["scope_points"]) == (8, 16)
+    assert (metrics["canceled_count"], metrics["canceled_points"]) == (1, 2)
+
+
+def test_the_daily_summary_does_not_report_canceled_work_as_completed(history: Session) -> None:
+    facts = daily_facts(history, date(2026, 11, 4), get_settings())
+    assert [fact["key"] for fact in facts["completed"]] == []
+    assert [fact["key"] for fact in facts["canceled"]] == ["ENG-2"]
+    assert facts["counts"]["canceled"] == 1
