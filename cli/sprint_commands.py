@@ -98,9 +98,14 @@ def _print_report(report: dict) -> None:
     console.print(
         f"Forecast: [bold {style}]{m['forecast'].replace('_', ' ')}[/] — {escape(detail['reason'])}"
     )
+    canceled = (
+        f" · {m['canceled_count']} canceled ({m['canceled_points']:g} pts, out of scope)"
+        if m["canceled_count"]
+        else ""
+    )
     console.print(
         f"{m['ticket_count']} tickets · {m['done_count']} done · {m['blocked_count']} blocked · "
-        f"{m['unpointed_count']} unpointed"
+        f"{m['unpointed_count']} unpointed{canceled}"
     )
 
     statuses = Table(title="Status", title_justify="left")

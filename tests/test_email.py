@@ -47,6 +47,7 @@ from tasks.email.render import (
     safe_ticket_url,
     subject_line,
 )
+from tasks.metrics.report import attention_list
 
 SMTP_PASSWORD = "hunter2-Zq9!-never-log-me"
 STAKEHOLDERS = ["cto@example.com", "pm@example.com"]
@@ -123,8 +124,12 @@ def sprint_report(**metric_overrides: Any) -> dict[str, Any]:
 
 
 def inputs_for(report: dict[str, Any] | None = None, **overrides: Any) -> UpdateInputs:
+    report = report or sprint_report()
+    # The report's ranked attention list, as the metrics build it from its blocked/aging rows
+    # (tests edit those rows; the email shows `at_risk` only).
+    report["at_risk"] = attention_list(report["blocked"], report["aging"])
     values: dict[str, Any] = {
-        "report": report or sprint_report(),
+        "report": report,
         "today": TODAY,
         "summary": {"day": TODAY, "text": "Checkout shipped; search is late.", "generated_by": "t"},
         "chart_png": PNG,

@@ -10,6 +10,8 @@ Fri 2026-11-06. Sprint 0 (Oct 19-30) is closed.
 |        | (its status sat in Notion's Complete group, as in Notion's template)         |     |
 | C3     | committed; "Not needed" 11-05 09:00, stored as `canceled` (the team's map)   | 2   |
 | C4     | committed; in progress 11-03                                                 | 8   |
+| C5     | first synced on 11-06 already Done (edited 11-05 11:00): the events ingestion     | 1   |
+|        | derives on first sight, with no status known before                          |     |
 | P1     | Sprint 0, Done 10-20                                                         | 5   |
 | P2     | Sprint 0, "Won\u2019t do" (U+2019 apostrophe) 10-22, stored as `complete`    | 4   |
 """
@@ -25,6 +27,7 @@ from models import Sprint, Ticket, TicketEvent
 from models.db import get_engine
 from models.settings import get_settings
 from tasks.metrics.report import sprint_report
+from tasks.notion.events import first_seen_events
 from tasks.summary.facts import daily_facts
 from tests.factories import sprint_row, ticket_row
 
@@ -76,6 +79,15 @@ def first_seen(n: int, when: datetime, sprint: str, points: float) -> list[Ticke
     ]
 
 
+def derived_on_first_sight(
+    n: int, created: datetime, edited: datetime, seen: datetime
+) -> list[TicketEvent]:
+    """What ingestion writes for a ticket first seen complete (`first_seen_events`)."""
+    row = {**ticket_row(n, sprint_id=S1, points=1.0, status="Done", status_category="complete")}
+    row.update(created_time=created, last_edited_time=edited)
+    return [TicketEvent(**event) for event in first_seen_events(row, seen)]
+
+
 @pytest.fixture
 def history(db_url: str) -> Session:
     with Session(get_engine(db_url)) as session:
@@ -93,6 +105,7 @@ def history(db_url: str) -> Session:
             4: (S1, 8.0, "In Progress", "in_progress"),
             10: (S0, 5.0, "Done", "complete"),
             11: (S0, 4.0, "Won\u2019t do", "complete"),
+            5: (S1, 1.0, "Done", "complete"),
         }
         for n, (sprint, points, name, category) in rows.items():
             session.add(
@@ -115,6 +128,7 @@ def history(db_url: str) -> Session:
                 move(3, at(5, 9), "Todo", "Not needed", "canceled"),
                 *first_seen(4, created, S1, 8),
                 move(4, at(3, 10), "Todo", "In Progress", "in_progress"),
+                *derived_on_first_sight(5, created, edited=at(5, 11), seen=at(6, 8)),
                 *first_seen(10, earlier, S0, 5),
                 move(10, at(20, 15, month=10), "Todo", "Done", "complete"),
                 *first_seen(11, earlier, S0, 4),
@@ -131,14 +145,15 @@ def report_for(session: Session, sprint_id: str = S1) -> dict:
 
 def test_canceled_work_leaves_scope_and_is_never_completed(history: Session) -> None:
     metrics = report_for(history)["metrics"]
-    # committed on 11-02: C1 3 + C2 5 + C3 2 + C4 8 = 18
-    assert metrics["committed_points"] == 18
+    # committed on 11-02: C1 3 + C2 5 + C3 2 + C4 8 + C5 1 = 19
+    assert metrics["committed_points"] == 19
     # C2 canceled by name (-5), C3 canceled by category (-2): both leave scope when canceled
     assert (metrics["removed_points"], metrics["added_points"]) == (7, 0)
-    # scope 18 - 7 = 11 = C1 3 + C4 8; completed C1 3 only; remaining 8; 3 / 11 = 27.27 %
-    assert (metrics["scope_points"], metrics["completed_points"]) == (11, 3)
-    assert (metrics["remaining_points"], metrics["completion_pct"]) == (8, 27.3)
-    assert (metrics["ticket_count"], metrics["done_count"]) == (2, 1)
+    # scope 19 - 7 = 12 = C1 3 + C4 8 + C5 1; completed C1 3 + C5 1 = 4; remaining 8;
+    # 4 / 12 = 33.3 %
+    assert (metrics["scope_points"], metrics["completed_points"]) == (12, 4)
+    assert (metrics["remaining_points"], metrics["completion_pct"]) == (8, 33.3)
+    assert (metrics["ticket_count"], metrics["done_count"]) == (3, 2)
     assert (metrics["canceled_count"], metrics["canceled_points"]) == (2, 7)
 
 
@@ -146,20 +161,25 @@ def test_canceled_work_is_out_of_velocity_forecast_and_cycle_time(history: Sessi
     report = report_for(history)
     # Sprint 0: P1 5 done, P2 4 canceled (U+2019 in "Won\u2019t do") → 5, not 9
     assert report["metrics"]["velocity"] == 5
-    # 3 pts in the 4 working days before today = 0.75/day x 6 days left = 4.5 < 0.7 x 8 = 5.6
+    # 4 pts in the 4 working days before today = 1/day x 6 days left = 6: short of the 8
+    # remaining but ≥ 0.7 x 8 = 5.6 → at risk (C2's 5 canceled points would have made it look
+    # on track)
     detail = report["forecast_detail"]
-    assert (detail["throughput_per_day"], detail["capacity_points"]) == (0.75, 4.5)
-    assert report["metrics"]["forecast"] == "off_track"
-    # only C1 finished: 11-02 10:00 → 11-03 16:00 = 30 h = 1.25 d
-    assert report["cycle_time"] == {"median_days": 1.25, "p85_days": 1.25, "count": 1}
+    assert (detail["throughput_per_day"], detail["capacity_points"]) == (1, 6)
+    assert report["metrics"]["forecast"] == "at_risk"
+    # C1: 11-02 10:00 → 11-03 16:00 = 30 h = 1.25 d. C5 was done before we first saw it: its
+    # start is unknown, so it has no cycle time, and the report says so.
+    cycle = report["cycle_time"]
+    assert (cycle["median_days"], cycle["p85_days"], cycle["count"]) == (1.25, 1.25, 1)
+    assert cycle["unmeasured_count"] == 1
     # the status table is the scope's: canceled statuses are reported as canceled, not here
     assert set(report["by_status"]) == {"Done", "In Progress"}
 
 
 def test_burndown_drops_canceled_points_on_the_day_they_are_canceled(history: Session) -> None:
     burndown = report_for(history)["burndown"]
-    # 11-02: 18 open; 11-03: C1 done → 15; 11-04: C2 out → 10; 11-05: C3 out → 8; 11-06: 8
-    assert [row["remaining_points"] for row in burndown] == [18, 15, 10, 8, 8]
+    # 11-02: 19 open; 11-03: C1 done → 16; 11-04: C2 out → 11; 11-05: C3 out, C5 done → 8
+    assert [row["remaining_points"] for row in burndown] == [19, 16, 11, 8, 8]
 
 
 def test_a_status_named_canceled_by_the_team_counts_from_the_setting(
@@ -171,8 +191,8 @@ def test_a_status_named_canceled_by_the_team_counts_from_the_setting(
     reload_settings()
     metrics = report_for(history)["metrics"]
     # "Won't Do" is no longer listed: C2 is complete again (its stored category); C3 stays
-    # canceled by its stored category → completed 3 + 5 = 8 of scope 16
-    assert (metrics["completed_points"], metrics["scope_points"]) == (8, 16)
+    # canceled by its stored category → completed 3 + 5 + 1 = 9 of scope 19 - 2 = 17
+    assert (metrics["completed_points"], metrics["scope_points"]) == (9, 17)
     assert (metrics["canceled_count"], metrics["canceled_points"]) == (1, 2)
 
 

@@ -152,12 +152,15 @@ def _points(value: Any) -> str:
     return f"{_number(value):g}"
 
 
-def completion_percent(metrics: Mapping[str, Any]) -> int:
-    """Completion as a whole percent: `completion_pct` (0 to 100), or completed/scope points."""
+def completion_percent(metrics: Mapping[str, Any]) -> str:
+    """Completion as the report states it (`completion_pct`, one decimal, e.g. "52.3"), so the
+    email, the CLI and the HTML report print the same figure; completed/scope points when a
+    report lacks it."""
     if metrics.get("completion_pct") is not None:
-        return round(_number(metrics["completion_pct"]))
+        return f"{_number(metrics['completion_pct']):g}"
     scope = _number(metrics.get("scope_points"))
-    return round(100 * _number(metrics.get("completed_points")) / scope) if scope else 0
+    share = 100 * _number(metrics.get("completed_points")) / scope if scope else 0.0
+    return f"{round(share, 1):g}"
 
 
 def subject_line(report: Mapping[str, Any]) -> str:
@@ -226,15 +229,10 @@ def _ticket_view(item: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _top_risks(report: Mapping[str, Any]) -> list[dict[str, Any]]:
-    """Blocked tickets (longest first), then aging in-progress ones (oldest first)."""
-    blocked = sorted(report.get("blocked") or [], key=lambda b: -_number(b.get("days_blocked")))
-    aging = sorted(report.get("aging") or [], key=lambda a: -_number(a.get("days_in_status")))
+    """The report's ranked attention list (`at_risk`), as the CLI and the HTML report show it."""
     return [
-        {**_ticket_view(b), "reason": f"blocked for {int(_number(b.get('days_blocked')))} d"}
-        for b in blocked
-    ] + [
-        {**_ticket_view(a), "reason": f"in progress for {int(_number(a.get('days_in_status')))} d"}
-        for a in aging
+        {**_ticket_view(row), "reason": one_line(str(row.get("reason") or ""), 80)}
+        for row in report.get("at_risk") or []
     ]
 
 

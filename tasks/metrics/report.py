@@ -102,9 +102,7 @@ def sprint_report(session: Session, sprint: Sprint, today: date, settings: Setti
         for t in listed
         if not t.blocked and t.category == "in_progress" and days_in_status(t) >= AGING_DAYS
     ]
-    at_risk = [{**row, "reason": f"blocked for {row['days_blocked']} d"} for row in blocked] + [
-        {**row, "reason": f"in progress for {row['days_in_status']} d"} for row in aging
-    ]
+    at_risk = attention_list(blocked, aging)
 
     return {
         "sprint": {
@@ -147,6 +145,9 @@ def sprint_report(session: Session, sprint: Sprint, today: date, settings: Setti
             "median_days": round(statistics.median(cycles), 2) if cycles else None,
             "p85_days": round(_percentile(cycles, 0.85), 2) if cycles else None,
             "count": len(cycles),
+            # Done tickets we never saw in progress (done before the first sync, or moved
+            # straight to done): Notion keeps no status history, so their start is unknown.
+            "unmeasured_count": max(0, now.done_count - len(cycles)),
         },
         "carry_over": {
             "count": len(carry_over),
@@ -154,6 +155,25 @@ def sprint_report(session: Session, sprint: Sprint, today: date, settings: Setti
             "tickets": carry_over,
         },
     }
+
+
+def attention_list(
+    blocked: list[dict[str, Any]], aging: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """The one ranked list of what needs attention in a sprint, which every channel (CLI, report,
+    email, daily summary, artifacts) shows as is: blocked tickets, longest blocked first, then
+    aging work in progress, longest in its status first; ties by key. Each row says why."""
+
+    def ranked(rows: list[dict[str, Any]], days: str) -> list[dict[str, Any]]:
+        return sorted(rows, key=lambda row: (-row[days], row["key"] or "", row["id"]))
+
+    return [
+        {**row, "reason": f"blocked for {row['days_blocked']} d"}
+        for row in ranked(blocked, "days_blocked")
+    ] + [
+        {**row, "reason": f"in progress for {row['days_in_status']} d"}
+        for row in ranked(aging, "days_in_status")
+    ]
 
 
 def _burndown(

@@ -33,6 +33,7 @@ from sqlalchemy import (
     and_,
     case,
     cast,
+    false,
     func,
     insert,
     literal,
@@ -169,8 +170,10 @@ def _values_at(history: CTE, inst: CTE) -> Subquery:
 
 def _status_in(status: Any, names: Sequence[str]) -> Any:
     """`status` is one of `names`, compared as `fold_status` compares them, in SQL."""
-    folded = func.lower(func.replace(status, "\u2019", "'"))
-    return folded.in_([fold_status(name) for name in names] or [""])
+    if not names:
+        return false()
+    folded = func.lower(func.replace(func.coalesce(status, ""), "\u2019", "'"))
+    return folded.in_([fold_status(name) for name in names])
 
 
 def ticket_states(
@@ -249,7 +252,12 @@ def ticket_states(
     in_sprint = and_(states.c.sprint_id == sprint_id, states.c.removed == 0)
     canceled = and_(
         in_sprint,
-        or_(states.c.category == CANCELED, _status_in(states.c.status, canceled_statuses)),
+        # COALESCE: a status or category may be NULL (a ticket first seen has no known past
+        # status), and NULL must read as "not canceled", not poison `in_scope` below.
+        or_(
+            func.coalesce(states.c.category, "") == CANCELED,
+            _status_in(states.c.status, canceled_statuses),
+        ),
     )
     in_scope = and_(in_sprint, ~canceled)
     return select(

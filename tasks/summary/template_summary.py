@@ -61,8 +61,8 @@ def _ticket_line(item: dict[str, Any]) -> str:
     text = f"**{item.get('key') or '(no key)'}** {fence_safe(item.get('title'), 100)}"
     if item.get("assignees"):
         text += f" — {', '.join(item['assignees'])}"
-    if item.get("days_in_progress"):
-        text += f" ({item['days_in_progress']} days in progress)"
+    if item.get("reason"):
+        text += f" ({fence_safe(item['reason'], 40)})"
     return text
 
 
