@@ -113,7 +113,9 @@ def _print_report(report: dict) -> None:
         statuses.add_column(column, justify="left" if column == "Status" else "right")
     for name, row in report["by_status"].items():
         statuses.add_row(escape(name), str(row["count"]), f"{row['points']:g}")
-    people = Table(title="Load", title_justify="left")
+    people = Table(
+        title="Load", title_justify="left", caption="a shared ticket's points are split evenly"
+    )
     for column in ("Assignee", "Open", "Open pts", "Done pts"):
         people.add_column(column, justify="left" if column == "Assignee" else "right")
     for row in report["by_assignee"]:

@@ -23,13 +23,13 @@ from datetime import UTC, date, datetime
 import pytest
 from sqlmodel import Session
 
-from models import Sprint, Ticket, TicketEvent
+from models import Person, Sprint, Ticket, TicketAssignee, TicketEvent
 from models.db import get_engine
 from models.settings import get_settings
 from tasks.metrics.report import sprint_report
 from tasks.notion.events import first_seen_events
 from tasks.summary.facts import daily_facts
-from tests.factories import sprint_row, ticket_row
+from tests.factories import person_row, sprint_row, ticket_row
 
 TODAY = date(2026, 11, 6)
 S0, S1 = (
@@ -135,6 +135,9 @@ def history(db_url: str) -> Session:
                 move(11, at(22, 15, month=10), "Todo", "Won\u2019t do", "complete"),
             ]
         )
+        session.add_all([Person(**person_row(1, name="Alice")), Person(**person_row(2, name="Bob"))])
+        for n, person in ((1, 1), (1, 2), (4, 1), (2, 2)):
+            session.add(TicketAssignee(ticket_id=tid(n), person_id=person_row(person)["id"]))
         session.commit()
         yield session
 
@@ -201,3 +204,17 @@ def test_the_daily_summary_does_not_report_canceled_work_as_completed(history: S
     assert [fact["key"] for fact in facts["completed"]] == []
     assert [fact["key"] for fact in facts["canceled"]] == ["ENG-2"]
     assert facts["counts"]["canceled"] == 1
+
+
+def test_load_shares_a_pairs_points_so_the_columns_add_up(history: Session) -> None:
+    report = report_for(history)
+    load = {
+        row["name"]: (row["open_count"], row["open_points"], row["done_points"])
+        for row in report["by_assignee"]
+    }
+    # C1 (3 done) is Alice's and Bob's: 1.5 each; C4 (8 open) Alice's; C5 (1 done) nobody's;
+    # Bob's C2 is canceled, so out of scope and out of his load
+    assert load == {"Alice": (1, 8, 1.5), "Bob": (0, 0, 1.5), "Unassigned": (0, 0, 1)}
+    metrics = report["metrics"]
+    assert sum(v[1] for v in load.values()) == metrics["remaining_points"]
+    assert sum(v[2] for v in load.values()) == metrics["completed_points"]
