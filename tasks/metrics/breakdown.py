@@ -112,7 +112,8 @@ def assignee_load(session: Session, states: FromClause, idx: int) -> list[dict[s
 
 def attention_tickets(session: Session, states: FromClause, idx: int) -> list[ScopeTicket]:
     """Scope tickets at instant `idx` that are blocked (by the statuses the states were built
-    with), in progress, or unpointed (and not complete)."""
+    with) or in progress and not complete, and every unpointed one (done or not, as
+    `unpointed_count` counts them)."""
     query = (
         select(
             TICKET.c.id,
@@ -130,10 +131,12 @@ def attention_tickets(session: Session, states: FromClause, idx: int) -> list[Sc
         .where(
             states.c.idx == idx,
             states.c.in_scope == 1,
-            states.c.is_complete == 0,
             or_(
-                states.c.is_blocked == 1,
-                states.c.category == IN_PROGRESS,
+                and_(
+                    states.c.is_complete == 0,
+                    or_(states.c.is_blocked == 1, states.c.category == IN_PROGRESS),
+                ),
+                # every unpointed ticket, done ones too: `unpointed_count` counts them all
                 states.c.points.is_(None),
             ),
         )
