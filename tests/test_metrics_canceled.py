@@ -135,7 +135,9 @@ def history(db_url: str) -> Session:
                 move(11, at(22, 15, month=10), "Todo", "Won\u2019t do", "complete"),
             ]
         )
-        session.add_all([Person(**person_row(1, name="Alice")), Person(**person_row(2, name="Bob"))])
+        session.add_all(
+            [Person(**person_row(1, name="Alice")), Person(**person_row(2, name="Bob"))]
+        )
         for n, person in ((1, 1), (1, 2), (4, 1), (2, 2)):
             session.add(TicketAssignee(ticket_id=tid(n), person_id=person_row(person)["id"]))
         session.commit()
