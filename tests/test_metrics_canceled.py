@@ -26,6 +26,7 @@ from sqlmodel import Session
 from models import Person, Sprint, Ticket, TicketAssignee, TicketEvent
 from models.db import get_engine
 from models.settings import get_settings
+from tasks.metrics.odds import daily_throughputs
 from tasks.metrics.report import sprint_report
 from tasks.notion.events import first_seen_events
 from tasks.summary.facts import daily_facts
@@ -220,3 +221,25 @@ def test_load_shares_a_pairs_points_so_the_columns_add_up(history: Session) -> N
     metrics = report["metrics"]
     assert sum(v[1] for v in load.values()) == metrics["remaining_points"]
     assert sum(v[2] for v in load.values()) == metrics["completed_points"]
+
+
+def test_throughput_history_counts_completed_points_per_working_day_canceled_excluded(
+    history: Session,
+) -> None:
+    sprints = [history.get(Sprint, S0), history.get(Sprint, S1)]
+    gains = daily_throughputs(history, sprints, TODAY, get_settings())
+    # Sprint 0: 10 working days, P1's 5 on 10-20 (P2's canceled 4 on 10-22 is no gain);
+    # Sprint 1 before today: 11-02 … 11-05, C1's 3 on 11-03 and C5's 1 on 11-05
+    assert len(gains) == 14
+    assert sorted(gains) == [0.0] * 11 + [1.0, 3.0, 5.0]
+
+
+def test_the_odds_are_reported_and_reruns_agree(history: Session) -> None:
+    first, second = report_for(history), report_for(history)
+    metrics = first["metrics"]
+    assert metrics["forecast_probability"] == second["metrics"]["forecast_probability"]
+    assert metrics["forecast_dates"] == second["metrics"]["forecast_dates"]
+    # 8 points left, 6 working days (11-06 … 11-13), drawing from 14 days worth 9 points:
+    # finishing needs the rare good days, so the odds are real but low
+    assert 0 < metrics["forecast_probability"] < 0.5
+    assert first["forecast_detail"]["odds"]["history_days"] == 14

@@ -25,6 +25,7 @@ from tasks.metrics.breakdown import (
     status_breakdown,
 )
 from tasks.metrics.calendar import day_end, day_start, days_between, working_days
+from tasks.metrics.odds import completion_odds, daily_throughputs
 from tasks.metrics.scope import (
     ScopePoint,
     scope_timeline,
@@ -74,7 +75,9 @@ def sprint_report(session: Session, sprint: Sprint, today: date, settings: Setti
     committed = timeline[0].scope_points
 
     burndown = _burndown(session, sprint, days, timeline[1:], committed, today)
-    velocity = _velocity(session, today, settings)
+    closed_sprints = _closed_sprints(session, today)
+    velocity = _velocity(session, closed_sprints, settings)
+    odds = _odds(session, sprint, closed_sprints, today, now, settings)
     forecast, forecast_detail = _forecast(start, end, today, now)
 
     names = assignee_names(session, [ticket.id for ticket in listed])
@@ -131,9 +134,11 @@ def sprint_report(session: Session, sprint: Sprint, today: date, settings: Setti
             "canceled_points": _pts(now.canceled_points),
             "velocity": None if velocity is None else _pts(velocity),
             "forecast": forecast,
+            "forecast_probability": odds["forecast_probability"],
+            "forecast_dates": odds["forecast_dates"],
             "committed_estimated": as_utc(sprint.first_seen_at) > instants[0] if started else True,
         },
-        "forecast_detail": forecast_detail,
+        "forecast_detail": {**forecast_detail, "odds": odds["forecast_odds_detail"]},
         "by_status": by_status,
         "by_assignee": by_assignee,
         "burndown": burndown,
@@ -213,19 +218,25 @@ def _burndown(
     return rows
 
 
-def _velocity(session: Session, today: date, settings: Settings) -> float | None:
-    """Mean completed points of the last closed sprints (end < today), recomputed from events
-    at the end of each one's last day.
+def _closed_sprints(session: Session, today: date) -> list[Sprint]:
+    """The last VELOCITY_SPRINTS sprints that ended before `today`, newest first."""
+    return list(
+        session.exec(
+            select(Sprint)
+            .where(Sprint.removed_at.is_(None), Sprint.end < today)  # type: ignore[union-attr,operator]
+            .order_by(Sprint.end.desc())  # type: ignore[union-attr]
+            .limit(VELOCITY_SPRINTS)
+        ).all()
+    )
+
+
+def _velocity(session: Session, closed: list[Sprint], settings: Settings) -> float | None:
+    """Mean completed points of the last closed sprints, recomputed from events at the end of
+    each one's last day.
 
     Not read from the stored snapshots: those hold what a rollup counted then, and a team that
     later names a status canceled (`CONDUCTOR_CANCELED_STATUSES`) must see its velocity lose
     that work too. Three sprints, one statement each."""
-    closed = session.exec(
-        select(Sprint)
-        .where(Sprint.removed_at.is_(None), Sprint.end < today)  # type: ignore[union-attr,operator]
-        .order_by(Sprint.end.desc())  # type: ignore[union-attr]
-        .limit(VELOCITY_SPRINTS)
-    ).all()
     if not closed:
         return None
     completed = []
@@ -240,6 +251,34 @@ def _velocity(session: Session, today: date, settings: Settings) -> float | None
         )
         completed.append(point.completed_points)
     return sum(completed) / len(completed)
+
+
+def _odds(
+    session: Session,
+    sprint: Sprint,
+    closed: list[Sprint],
+    today: date,
+    now: ScopePoint,
+    settings: Settings,
+) -> dict[str, Any]:
+    """`forecast_probability` and `forecast_dates` (see `tasks.metrics.odds`), drawn from the
+    closed sprints' and this sprint's past working days."""
+    start, end = sprint.start or today, sprint.end or today
+    history = daily_throughputs(session, [*closed, sprint], today, settings)
+    odds = completion_odds(
+        now.remaining_points, history, max(today, start), end, seed=f"{sprint.id}:{today}"
+    )
+    probability = odds.probability
+    if end < today and probability is not None:
+        probability = 1.0 if now.remaining_points <= 0 else 0.0  # the end is past: it is known
+    return {
+        "forecast_probability": probability,
+        "forecast_dates": {
+            "p50": odds.p50.isoformat() if odds.p50 else None,
+            "p85": odds.p85.isoformat() if odds.p85 else None,
+        },
+        "forecast_odds_detail": {"history_days": odds.history_days, "reason": odds.reason},
+    }
 
 
 def _forecast(start: date, end: date, today: date, now: ScopePoint) -> tuple[str, dict]:
