@@ -36,6 +36,7 @@ from tasks.llm.gateway import LlmUnavailableError, complete
 from tasks.notion.client import NotionGateway
 from tasks.notion.mapping import TicketMapping, detect_ticket_mapping
 from tasks.notion.plan import resolve_data_source
+from tasks.notion.status_categories import StatusRules
 from tasks.notion.sync import run_sync
 
 INTAKE_TEMPLATE = "task_intake.md.j2"
@@ -135,7 +136,9 @@ def prepare_ticket(
     finally:
         if own:
             gateway.close()
-    mapping = detect_ticket_mapping(schema, settings.notion_property_map, sprints_source_id)
+    mapping = detect_ticket_mapping(
+        schema, settings.notion_property_map, sprints_source_id, StatusRules.from_settings(settings)
+    )
     priorities = _options(schema, mapping.priority)
     tag_options = _options(schema, mapping.tags)
     draft = draft_ticket(
