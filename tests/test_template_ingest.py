@@ -7,12 +7,12 @@ group); what is stored must equal the sandbox's own records, on SQLite and Postg
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from sqlmodel import Session, select
 
-from models import Sprint, Ticket
+from models import Sprint, Ticket, TicketEvent
 from models.db import get_engine
 from models.tickets import CANCELED, COMPLETE, IN_PROGRESS, TODO
 from sandbox.server import Sandbox
@@ -92,3 +92,27 @@ def test_status_categories_setting_overrides_a_group(sandbox: Sandbox, db_url: s
     in_review = [p.id for p in sandbox.workspace.tickets() if p.values["Status"] == "In review"]
     assert in_review
     assert {categories[i] for i in in_review} == {COMPLETE}
+
+
+@pytest.mark.sandbox(N_TICKETS, layout="template")
+def test_a_ticket_set_to_wont_do_records_a_canceled_status_event(
+    sandbox: Sandbox, db_url: str
+) -> None:
+    settings = settings_for(sandbox, db_url)
+    sync(settings)
+    ws = sandbox.workspace
+    page = next(p for p in ws.tickets() if p.values["Status"] == "In progress")
+    ws.advance_clock(timedelta(minutes=10))
+    ws.update_page(page.id, {"Status": "Won't do"})
+    sync(settings)
+    with Session(get_engine(db_url)) as session:
+        events = session.exec(
+            select(TicketEvent).where(
+                TicketEvent.ticket_id == page.id,
+                TicketEvent.field == "status",
+                TicketEvent.derived == False,  # noqa: E712 (SQL, not Python)
+            )
+        ).all()
+    assert [(e.old_value, e.new_value, e.old_category, e.new_category) for e in events] == [
+        ("In progress", "Won't do", IN_PROGRESS, CANCELED)
+    ]
