@@ -7,16 +7,19 @@ group); what is stored must equal the sandbox's own records, on SQLite and Postg
 
 from __future__ import annotations
 
+import json
 from datetime import date, timedelta
 
 import pytest
 from sqlmodel import Session, select
+from typer.testing import CliRunner
 
+from cli import app
 from models import Sprint, Ticket, TicketEvent
 from models.db import get_engine
 from models.tickets import CANCELED, COMPLETE, IN_PROGRESS, TODO
 from sandbox.server import Sandbox
-from tests.sandboxes import settings_for, sync
+from tests.sandboxes import point_environment_at, settings_for, sync
 from tests.workspace_truth import expected, stored
 
 N_TICKETS = 200
@@ -116,3 +119,33 @@ def test_a_ticket_set_to_wont_do_records_a_canceled_status_event(
     assert [(e.old_value, e.new_value, e.old_category, e.new_category) for e in events] == [
         ("In progress", "Won't do", IN_PROGRESS, CANCELED)
     ]
+
+
+@pytest.mark.sandbox(40, layout="template")
+def test_doctor_shows_the_detected_mapping_and_the_status_categories(
+    sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    point_environment_at(sandbox, monkeypatch)
+    monkeypatch.setattr("tasks.health.prefect_api_url", lambda: None)
+    result = CliRunner().invoke(app, ["doctor", "--json"])
+    payload = json.loads(result.stdout)
+    assert {"config", "checks", "ok"} <= set(payload)
+    mapping = payload["mapping"]
+    assert mapping["error"] is None
+    assert mapping["tickets"]["points"] == {
+        "property": "Story points",
+        "type": "select",
+        "source": "detected: a select of numbers named like points",
+    }
+    assert mapping["tickets"]["assignees"]["property"] == "Assignee"
+    assert mapping["sprints"]["sprint_dates"] == {
+        "property": "Dates",
+        "type": "date",
+        "source": "detected: a date named like sprint_dates",
+    }
+    assert mapping["sprints"]["sprint_status"]["type"] == "status"
+    categories = {s["status"]: (s["category"], s["source"]) for s in mapping["status_categories"]}
+    assert categories["Won't do"] == (CANCELED, "CONDUCTOR_CANCELED_STATUSES")
+    assert categories["Done"] == (COMPLETE, "group")
+    text = CliRunner().invoke(app, ["doctor"]).stdout
+    assert "Notion mapping" in text and "Story points" in text and "Status categories" in text
