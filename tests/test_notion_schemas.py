@@ -15,6 +15,7 @@ import pytest
 
 from models.settings import ConfigError, load_settings
 from models.tickets import CANCELED, COMPLETE, IN_PROGRESS, TODO
+from tasks.assistant.task_intake import TaskIntakeError, TicketDraft, page_properties
 from tasks.notion.mapping import MappingError, detect_sprint_mapping, detect_ticket_mapping
 from tasks.notion.properties import parse_property
 from tasks.notion.property_values import PropertyParseError
@@ -390,3 +391,22 @@ def test_place_reads_as_name_and_address(value, text):
 def test_a_misshapen_place_raises_only_property_parse_error(value):
     with pytest.raises(PropertyParseError):
         parse_property(place(value))
+
+
+# --- writing points back (conductor task create) ----------------------------------------------
+
+
+def test_a_new_ticket_writes_points_as_the_select_option_of_a_template_schema():
+    mapping = detect_ticket_mapping(template_tickets_schema(), {})
+    properties = page_properties(
+        mapping, TicketDraft(title="Rotate keys", points=5), None, None, None, []
+    )
+    assert properties["Story points"] == {"select": {"name": "5"}}
+
+
+def test_points_computed_by_a_formula_cannot_be_set_by_a_new_ticket():
+    schema = template_tickets_schema()
+    schema["Story points"] = n.schema_property("Story points", "formula", {})
+    mapping = detect_ticket_mapping(schema, {})
+    with pytest.raises(TaskIntakeError, match="leave the points out of the request"):
+        page_properties(mapping, TicketDraft(title="Rotate keys", points=5), None, None, None, [])
