@@ -141,7 +141,7 @@ def test_doctor_shows_the_detected_mapping_and_the_status_categories(
     assert mapping["sprints"]["sprint_dates"] == {
         "property": "Dates",
         "type": "date",
-        "source": "detected: a date named like sprint_dates",
+        "source": "detected: a date property named like sprint_dates",
     }
     assert mapping["sprints"]["sprint_status"]["type"] == "status"
     categories = {s["status"]: (s["category"], s["source"]) for s in mapping["status_categories"]}

@@ -216,7 +216,9 @@ class _Detector:
         for kind in types:
             found = _named(self.schema, kind, wanted)
             if found is not None:
-                return self.take(our_field, found, f"detected: a {kind} named like {our_field}")
+                return self.take(
+                    our_field, found, f"detected: a {kind} property named like {our_field}"
+                )
         return None
 
     def overridden(self, our_field: str) -> bool:
