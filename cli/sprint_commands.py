@@ -80,6 +80,8 @@ def rollup(as_json: bool = typer.Option(False, "--json", help="Print JSON only."
 
 
 def _print_report(report: dict) -> None:
+    from tasks.metrics.odds import odds_sentence
+
     s, m, detail = report["sprint"], report["metrics"], report["forecast_detail"]
     console.print(f"[bold]{escape(s['name'])}[/]  {s['start']} → {s['end']}  (as of {s['as_of']})")
     committed = f"{m['committed_points']:g}" + (" est." if m["committed_estimated"] else "")
@@ -98,6 +100,9 @@ def _print_report(report: dict) -> None:
     console.print(
         f"Forecast: [bold {style}]{m['forecast'].replace('_', ' ')}[/] — {escape(detail['reason'])}"
     )
+    odds = odds_sentence(m, s["end"])
+    if odds:
+        console.print(f"Odds: {odds}")
     canceled = (
         f" · {m['canceled_count']} canceled ({m['canceled_points']:g} pts, out of scope)"
         if m["canceled_count"]

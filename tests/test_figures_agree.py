@@ -24,6 +24,7 @@ from models.sprints import find_sprint
 from sandbox.server import Sandbox
 from tasks.email.render import UpdateInputs, render_email
 from tasks.metrics.html_report import render_sprint_html
+from tasks.metrics.odds import odds_sentence
 from tasks.metrics.report import sprint_report
 from tasks.metrics.rollup import report_markdown
 from tasks.summary.facts import daily_facts
@@ -111,6 +112,7 @@ def test_cli_and_api_state_the_reports_numbers(report: dict[str, Any], stored: S
         f"{m['ticket_count']} tickets · {m['done_count']} done · {m['blocked_count']} blocked"
         in text
     )
+    assert odds_sentence(m, report["sprint"]["end"]) in text
     listed = [row["key"] for row in report["at_risk"][:10]]
     assert keys_in_order(text, listed) == listed
 
@@ -127,6 +129,8 @@ def test_report_artifact_email_and_summary_state_the_same_figures(
         assert f["pct"] in channel
         assert f["completed"] in channel and f["scope"] in channel
     assert keys_in_order(html, attention) == attention
+    odds = odds_sentence(m, report["sprint"]["end"])
+    assert odds and odds in html
 
     inputs = UpdateInputs(report=report, today=SAMPLE_TODAY)
     for audience in ("stakeholders", "team"):
@@ -143,6 +147,7 @@ def test_report_artifact_email_and_summary_state_the_same_figures(
         facts = daily_facts(session, SAMPLE_TODAY, stored)
     summary = render_template_summary(facts)
     assert f"{f['completed']} of {f['scope']} points done ({f['pct']})" in summary
+    assert odds in summary
     assert [item["key"] for item in facts["attention"]] == attention
     assert facts["counts"]["blocked"] <= m["blocked_count"]
 

@@ -122,3 +122,29 @@ def _working_days_from(first: date, count: int) -> list[date]:
             days.append(day)
         day += timedelta(days=1)
     return days
+
+
+def odds_sentence(metrics: dict, end: str | None) -> str | None:
+    """The odds in a lead's words, the same in every channel, e.g. "62% likely done by Fri
+    4 Dec; 50% by Thu 3 Dec, 85% by Mon 7 Dec." None when there is no history to judge from."""
+    probability = metrics.get("forecast_probability")
+    if probability is None:
+        return None
+    dates = metrics.get("forecast_dates") or {}
+    when = _day_label(end) if end else "the sprint's end"
+    sentence = f"{round(100 * probability)}% likely done by {when}"
+    p50, p85 = dates.get("p50"), dates.get("p85")
+    if p50 and p85:
+        sentence += f"; 50% by {_day_label(p50)}, 85% by {_day_label(p85)}"
+    elif p50:
+        sentence += (
+            f"; 50% by {_day_label(p50)}, 85% later than {HORIZON_WORKING_DAYS} working days"
+        )
+    elif probability < 1:
+        sentence += f"; not even half the trials finish within {HORIZON_WORKING_DAYS} working days"
+    return sentence + "."
+
+
+def _day_label(iso_day: str) -> str:
+    day = date.fromisoformat(iso_day)
+    return f"{day:%a} {day.day} {day:%b}"

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from tasks.metrics.odds import odds_sentence
 from tasks.summary.facts import SECTIONS
 from tasks.summary.prompt import SECTION_TITLES, fence_safe
 
@@ -54,6 +55,9 @@ def _sprint_line(sprint: dict[str, Any] | None) -> str:
             f" {metrics.get('blocked_count', 0)} blocked, forecast"
             f" {str(metrics.get('forecast') or 'unknown').replace('_', ' ')}."
         )
+        odds = odds_sentence(metrics, sprint.get("end"))
+        if odds:
+            line += f" {odds}"
     return line
 
 
