@@ -39,3 +39,18 @@ def test_no_history_or_no_output_is_said_plainly() -> None:
     stalled = completion_odds(5, [0.0, 0.0], MONDAY, FRIDAY, seed="x")
     assert (stalled.probability, stalled.p50) == (0.0, None)
     assert completion_odds(0, [], MONDAY, FRIDAY, seed="x").probability == 1.0
+
+
+def test_ten_a_day_with_thirty_left_makes_it_in_three_days_not_in_two() -> None:
+    wednesday = date(2026, 11, 4)
+    assert completion_odds(30, [10.0], MONDAY, wednesday, seed="t").probability == 1.0
+    assert completion_odds(30, [10.0], MONDAY, date(2026, 11, 3), seed="t").probability == 0.0
+
+
+def test_the_dates_move_later_as_scope_grows() -> None:
+    history = [0.0, 2.0, 3.0, 5.0, 8.0]
+    small, large = (
+        completion_odds(points, history, MONDAY, FRIDAY, seed="scope") for points in (10, 40)
+    )
+    assert small.probability > large.probability
+    assert small.p50 < large.p50 and small.p85 < large.p85
