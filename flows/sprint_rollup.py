@@ -66,11 +66,15 @@ def publish_sprint_report(report: dict) -> dict[str, str]:
     """Write the burndown PNG/SVG and the HTML report, and create the Prefect artifacts."""
     paths = rollup.write_report_files(report, get_settings().output_dir)
     name = report_file_name(report)
-    chart_uri = Path(paths["chart_path"]).resolve().as_uri()
-    html_uri = Path(paths["report_path"]).resolve().as_uri()
+    chart = Path(paths["chart_path"])
     create_markdown_artifact(
         key=f"sprint-report-{name}"[:100],
-        markdown=rollup.report_markdown(report, chart_uri, html_uri),
+        markdown=rollup.report_markdown(
+            report,
+            chart.read_bytes(),
+            str(chart.resolve()),
+            str(Path(paths["report_path"]).resolve()),
+        ),
         description=f"{report['sprint']['name']}: where the sprint stands",
     )
     create_table_artifact(
