@@ -54,12 +54,19 @@ def data_fingerprint(today: date, settings: Settings) -> str:
 
 def record_sprint_snapshots(today: date, settings: Settings) -> dict[str, Any]:
     """Upsert today's snapshots (and backfill missing days); returns rows written (`written`),
-    which sprints are live (`sprint_ids`) and the current one (`current_id`, or None)."""
+    which sprints are live (`sprint_ids`), the current one (`current_id`, or None) and the
+    names of both (`sprint_names`, id → name, for naming task runs)."""
     with session_scope(settings.database_url) as session:
         written = record_snapshots(session, today, settings)
-        live = [s.id for s in sprints_to_snapshot(session, today)]
+        live = sprints_to_snapshot(session, today)
         current = find_sprint(session, "current", today)
-    return {"written": written, "sprint_ids": live, "current_id": current.id if current else None}
+        names = {s.id: s.name for s in [*live, *([current] if current else [])]}
+    return {
+        "written": written,
+        "sprint_ids": [s.id for s in live],
+        "current_id": current.id if current else None,
+        "sprint_names": names,
+    }
 
 
 def sprints_to_report(snapshots: dict[str, Any]) -> list[str]:
