@@ -96,7 +96,7 @@ def test_the_figure_plots_ideal_scope_and_remaining_with_a_legend() -> None:
         plt.close(fig)
 
 
-def test_the_png_is_1280_by_720_so_it_stays_sharp_scaled_to_an_email_or_a_phone() -> None:
+def test_the_png_is_1200_by_750_so_it_stays_sharp_scaled_to_an_email_or_a_phone() -> None:
     png = burndown_png(REPORT)
     width, height = struct.unpack(">II", png[16:24])
-    assert (width, height) == (1280, 720)
+    assert (width, height) == (1200, 750)
