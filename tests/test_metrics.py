@@ -228,6 +228,7 @@ def test_burndown_is_remaining_at_the_end_of_each_day_against_a_working_day_idea
     # 11-04: scope 30 (T3 +2), done T1 3 + T9 1 (T5 reopened) → 26
     # 11-05 and 11-06: scope 23 (T4 -5, T10 -2), done 5 → 18
     assert [row["remaining_points"] for row in burndown] == [24, 23, 26, 18, 18]
+    assert [row["scope_points"] for row in burndown] == [25, 28, 30, 23, 23]
     # ideal: 25 x (1 - n/10) after the n-th of 10 working days
     assert [row["ideal_points"] for row in burndown] == [22.5, 20, 17.5, 15, 12.5]
 

@@ -27,6 +27,8 @@ from markupsafe import Markup
 
 from models.base import utcnow
 from models.errors import ConductorError
+from tasks.email import summary_markdown
+from tasks.summary.template_summary import TEMPLATE_LABEL, without_label
 from tasks.templating import environment
 
 AUDIENCES = ("stakeholders", "team")
@@ -64,6 +66,9 @@ class UpdateInputs:
     today: date
     summary: dict[str, Any] | None = None
     chart_png: bytes | None = None
+    #: When the figures were true: the last sync from Notion, in the team's zone (None: only
+    #: `today` is known, e.g. data that was never synced).
+    figures_as_of: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -98,14 +103,20 @@ def one_line(value: Any, limit: int = 160) -> str:
 
 
 def summary_html(markdown_text: str) -> Markup:
-    """The summary's Markdown (headings, lists, emphasis) as HTML that cannot carry markup or
-    links of its own: raw HTML is escaped, link/image/autolink syntax stays literal text, and
-    control characters other than line breaks are dropped first."""
-    from markdown_it import MarkdownIt
+    """The summary's Markdown (headings demoted below the email's own, lists, emphasis) as
+    HTML that cannot carry markup or links of its own: raw HTML is escaped, link/image/autolink
+    syntax stays literal text, and control characters other than line breaks are dropped first."""
+    return Markup(summary_markdown.markdown_html(_without_control(markdown_text)))
 
-    renderer = MarkdownIt("commonmark", {"html": False}).disable(["link", "image", "autolink"])
-    cleaned = "\n".join(_CONTROL.sub(" ", line) for line in markdown_text.splitlines())
-    return Markup(renderer.render(cleaned))
+
+def summary_text(markdown_text: str) -> list[str]:
+    """The summary's Markdown as plain-text lines without markup characters (bullets wrapped
+    with a hanging indent), control characters other than line breaks dropped first."""
+    return summary_markdown.markdown_text(_without_control(markdown_text))
+
+
+def _without_control(markdown_text: str) -> str:
+    return "\n".join(_CONTROL.sub(" ", line) for line in markdown_text.splitlines())
 
 
 def without_links(text: str) -> str:
@@ -236,6 +247,30 @@ def _top_risks(report: Mapping[str, Any]) -> list[dict[str, Any]]:
     ]
 
 
+def summary_note(day: Any, generated_by: str) -> str:
+    """Where the summary comes from, in a stakeholder's words: the day it covers, and whether
+    the AI writer wrote it or it was assembled from the tracker without one."""
+    day = date.fromisoformat(day) if isinstance(day, str) else day
+    of = f"Summary of {long_date(day)}" if isinstance(day, date) else "Summary"
+    if generated_by == TEMPLATE_LABEL or not generated_by:
+        return f"{of}. It was assembled automatically from the tracker, without the AI writer."
+    return f"{of}, written by the AI writer ({generated_by})."
+
+
+def figures_as_of(inputs: UpdateInputs) -> str:
+    """E.g. `Figures as of 05:57 UTC on 3 Dec 2026, the last sync from Notion.`: a time that was
+    true when the mail was built, not "the end of" a day that has not ended yet."""
+    at = inputs.figures_as_of
+    if at is None:
+        return f"Figures as of {long_date(inputs.today)}."
+    return f"Figures as of {at:%H:%M} {at.tzname() or 'UTC'} on {long_date(at.date())}, the last sync from Notion."
+
+
+def long_date(day: date) -> str:
+    """`3 Dec 2026`: unambiguous in every locale, unlike 12/03."""
+    return f"{day.day} {day:%b %Y}"
+
+
 def build_context(inputs: UpdateInputs, audience: str) -> dict[str, Any]:
     """The template context: numbers formatted, hostile text made one-line, links vetted."""
     report = inputs.report
@@ -257,21 +292,20 @@ def build_context(inputs: UpdateInputs, audience: str) -> dict[str, Any]:
     summary = None
     if inputs.summary and (inputs.summary.get("text") or "").strip():
         text = without_links(str(inputs.summary["text"]))
-        paragraphs = [
-            [one_line(line, 2000) for line in p.splitlines() if line.strip()]
-            for p in text.split("\n\n")
-            if p.strip()
-        ]
+        by = one_line(inputs.summary.get("generated_by") or "", 80)
+        if by == TEMPLATE_LABEL:
+            # The label line is for whoever runs Conductor; `note` says it to a stakeholder.
+            text = without_label(text)
         summary = {
-            "paragraphs": paragraphs,
+            "text_lines": summary_text(text),
             "html": summary_html(text),
-            "day": inputs.summary.get("day"),
-            "generated_by": one_line(inputs.summary.get("generated_by") or "", 80),
+            "note": summary_note(inputs.summary.get("day"), by),
         }
     return {
         "audience": audience,
         "subject": subject_line(report),
         "today": inputs.today,
+        "figures_as_of": figures_as_of(inputs),
         "sprint": {
             "name": one_line(sprint.get("name") or "Sprint", 80),
             "start": sprint.get("start"),

@@ -189,11 +189,13 @@ def _burndown(
     committed: float,
     today: date,
 ) -> list[dict[str, Any]]:
-    """Remaining points at the end of each day: the stored snapshot for past days (what a rollup
-    saw then), the live figure for today. Ideal: committed down to 0 over working days."""
+    """Scope and remaining points at the end of each day: the stored snapshot for past days
+    (what a rollup saw then), the live figures for today; both from the same source, so a
+    chart's scope line is never below its remaining line. Ideal: committed down to 0 over
+    working days."""
     start, end = sprint.start or today, sprint.end or today
     stored = {
-        snap.day: snap.remaining_points
+        snap.day: (snap.scope_points, snap.remaining_points)
         for snap in session.exec(
             select(SprintSnapshot).where(
                 SprintSnapshot.sprint_id == sprint.id, SprintSnapshot.day < today
@@ -205,12 +207,12 @@ def _burndown(
     for day, point in zip(days, day_points, strict=True):
         done = working_days(start, day)
         ideal = committed * (1 - done / total) if total else 0.0
-        remaining = (
-            stored.get(day, point.remaining_points) if day < today else point.remaining_points
-        )
+        live = (point.scope_points, point.remaining_points)
+        scope, remaining = stored.get(day, live) if day < today else live
         rows.append(
             {
                 "date": day.isoformat(),
+                "scope_points": _pts(scope),
                 "remaining_points": _pts(remaining),
                 "ideal_points": _pts(ideal),
             }

@@ -13,6 +13,8 @@ from tasks.summary.facts import SECTIONS
 from tasks.summary.prompt import SECTION_TITLES, fence_safe
 
 TEMPLATE_LABEL = "template"
+#: How the label line starts (`without_label` finds it by this).
+LABEL_START = "_Generated without an LLM"
 #: Items listed per section before "and N more".
 ITEMS_PER_SECTION = 10
 
@@ -23,7 +25,7 @@ def render_template_summary(facts: dict[str, Any], reason: str | None = None) ->
     lines = [
         f"# Daily summary — {facts['date']}",
         "",
-        f"_Generated without an LLM from the day's facts{why}._",
+        f"{LABEL_START} from the day's facts{why}._",
         "",
         _sprint_line(facts.get("sprint")),
     ]
@@ -41,6 +43,19 @@ def render_template_summary(facts: dict[str, Any], reason: str | None = None) ->
         if total > min(len(items), ITEMS_PER_SECTION):
             lines.append(f"- and {total - min(len(items), ITEMS_PER_SECTION)} more")
     return "\n".join(lines).rstrip() + "\n"
+
+
+def without_label(text: str) -> str:
+    """A template summary without its label line (and the blank line after it), for a reader
+    that says the same in its own words: the email tells stakeholders in a note of its own,
+    without the operator's reason ("no LLM configured")."""
+    lines = text.splitlines()
+    for index, line in enumerate(lines):
+        if line.startswith(LABEL_START):
+            following = lines[index + 1 : index + 2] == [""]
+            del lines[index : index + 1 + following]
+            break
+    return "\n".join(lines) + ("\n" if text.endswith("\n") else "")
 
 
 def _sprint_line(sprint: dict[str, Any] | None) -> str:
