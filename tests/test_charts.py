@@ -100,3 +100,12 @@ def test_the_png_is_1200_by_750_so_it_stays_sharp_scaled_to_an_email_or_a_phone(
     png = burndown_png(REPORT)
     width, height = struct.unpack(">II", png[16:24])
     assert (width, height) == (1200, 750)
+
+
+def test_remaining_starts_below_scope_when_work_was_done_before_the_sprint_began() -> None:
+    # 10 of the 110 committed points were already done at the first midnight
+    report = {**REPORT, "burndown_start": {"scope_points": 110.0, "remaining_points": 100.0}}
+    series = burndown_series(report)
+    start = datetime(2026, 11, 16)
+    assert series.scope[0] == series.ideal[0] == (start, 110.0)
+    assert series.remaining[0] == (start, 100.0)

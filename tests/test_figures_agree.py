@@ -124,13 +124,13 @@ def test_report_artifact_email_and_summary_state_the_same_figures(
     attention = [row["key"] for row in report["at_risk"]]
 
     html = render_sprint_html(report, None)
-    artifact = report_markdown(report, "chart.png", "report.html")
+    artifact = report_markdown(report, None, "chart.png", "report.html")
     for channel in (html, artifact):
         assert f["pct"] in channel
         assert f["completed"] in channel and f["scope"] in channel
     assert keys_in_order(html, attention) == attention
     odds = odds_sentence(m, report["sprint"]["end"])
-    assert odds and odds in html
+    assert odds and odds in html and odds in artifact
 
     inputs = UpdateInputs(report=report, today=SAMPLE_TODAY)
     for audience in ("stakeholders", "team"):
@@ -139,6 +139,7 @@ def test_report_artifact_email_and_summary_state_the_same_figures(
         assert headline in update.text, audience
         assert f"{m['done_count']} of {m['ticket_count']} tickets" in update.text
         assert f["pct"] in update.html and f["pct"] in update.subject
+        assert odds in update.text and odds in update.html.replace("&#39;", "'")
     shown = render_email(inputs, "stakeholders").text
     top = [key for key in attention if re.search(rf"\b{key}\b", shown)]
     assert top == attention[: len(top)] and top, "the email's risks are the report's first ones"

@@ -28,6 +28,7 @@ from markupsafe import Markup
 from models.base import utcnow
 from models.errors import ConductorError
 from tasks.email import summary_markdown
+from tasks.metrics.odds import odds_sentence
 from tasks.summary.template_summary import TEMPLATE_LABEL, without_label
 from tasks.templating import environment
 
@@ -314,6 +315,7 @@ def build_context(inputs: UpdateInputs, audience: str) -> dict[str, Any]:
         "health": {"label": health_label(forecast), "background": background, "colour": colour},
         "completion_pct": completion_percent(metrics),
         "forecast_reason": forecast_reason(report, inputs.today),
+        "odds": odds_sentence(metrics, sprint.get("end")),
         "metrics": {
             "scope": _points(metrics.get("scope_points")),
             "completed": _points(metrics.get("completed_points")),

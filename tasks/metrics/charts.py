@@ -32,8 +32,9 @@ class BurndownSeries:
 
     Instants are day boundaries: the sprint's start (midnight of its first day) and then the end
     of each reported day (midnight after it), because a burndown row is the state at the end of
-    its day. All three lines start at the start with the committed points, so the ideal line
-    runs from what the team committed to, not from the end of day one.
+    its day. Scope and ideal start at the committed points, so the ideal line runs from what the
+    team committed to, not from the end of day one; remaining starts at what of it was still
+    open then (`burndown_start`), which is less when some was done before the sprint began.
     """
 
     scope: list[tuple[datetime, float]]
@@ -62,7 +63,8 @@ def burndown_series(report: dict) -> BurndownSeries:
         ideal = [(origin, committed), (_boundary(end + timedelta(days=1)), 0.0)]
     rows = report["burndown"]
     at_end = [_boundary(date.fromisoformat(row["date"]) + timedelta(days=1)) for row in rows]
-    remaining = [(origin, committed)] + [
+    start_remaining = float((report.get("burndown_start") or {}).get("remaining_points", committed))
+    remaining = [(origin, start_remaining)] + [
         (at, float(row["remaining_points"])) for at, row in zip(at_end, rows, strict=True)
     ]
     scope = [(origin, committed)] + [

@@ -142,6 +142,12 @@ def sprint_report(session: Session, sprint: Sprint, today: date, settings: Setti
         "by_status": by_status,
         "by_assignee": by_assignee,
         "burndown": burndown,
+        # Where the lines start (the state at the sprint's first midnight): scope is the
+        # committed points, remaining less any of it already done then.
+        "burndown_start": {
+            "scope_points": _pts(committed),
+            "remaining_points": _pts(timeline[0].remaining_points),
+        },
         "blocked": blocked,
         "aging": aging,
         "at_risk": at_risk,

@@ -21,6 +21,7 @@ from models.settings import Settings
 from models.sprints import find_sprint
 from tasks.metrics.charts import burndown_png, burndown_svg
 from tasks.metrics.html_report import report_file_name, write_sprint_html
+from tasks.metrics.odds import odds_sentence
 from tasks.metrics.report import sprint_report
 from tasks.metrics.snapshots import record_snapshots, sprints_to_snapshot
 from tasks.templating import escape_markdown
@@ -98,11 +99,13 @@ def report_markdown(report: dict, chart_png: bytes | None, chart_path: str, html
     `file://` pictures or follow `file://` links, so the files written beside it are named as
     code text (to copy into a terminal), not linked."""
     m, detail = report["metrics"], report["forecast_detail"]
+    odds = odds_sentence(m, report["sprint"]["end"])
     lines = [
         f"# {escape_markdown(report['sprint']['name'])} — {m['forecast'].replace('_', ' ')}",
         f"{report['sprint']['start']} → {report['sprint']['end']}, as of {report['sprint']['as_of']}",
         "",
         f"**Forecast:** {escape_markdown(detail['reason'])}",
+        *(["", f"**Odds:** {escape_markdown(odds)}"] if odds else []),
         "",
         "| scope | committed | added | removed | completed | remaining | done | velocity |",
         "|---:|---:|---:|---:|---:|---:|---:|---:|",
