@@ -26,11 +26,14 @@ from prefect.states import Cancelled, State
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Session
 
+from flows.announce import announce
 from flows.hooks import notify_failure
 from models import clock
+from models.base import utcnow
 from models.db import session_scope
 from models.locks import IfBusy, LockBusyError
 from models.settings import Settings, get_settings
+from tasks.announcements import tickets_blocked
 from tasks.concurrency import ensure_limit
 from tasks.notion import plan as planning
 from tasks.notion import sync
@@ -172,6 +175,7 @@ def _ingest(*, full_refresh: bool, rollup_after: bool, if_busy: IfBusy) -> dict[
     logger = get_run_logger()
     settings = get_settings()
     started = time.perf_counter()
+    observed_since = utcnow()
     shared = settings.notion_shared_rate_limit and ensure_shared_rate_limit(
         settings.notion_rate_limit_rps
     )
@@ -190,6 +194,9 @@ def _ingest(*, full_refresh: bool, rollup_after: bool, if_busy: IfBusy) -> dict[
             notify=logger.warning,
             steps=FLOW_STEPS,
         )
+        blocked = tickets_blocked(session, observed_since, settings.blocked_statuses)
+    if blocked:
+        announce(blocked, label=f"{len(blocked)} newly blocked ticket(s)")
     # The run's duration, as this flow has always reported it: lock wait included.
     stats.duration_s = time.perf_counter() - started
     counts = stats.as_dict()

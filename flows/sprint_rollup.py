@@ -15,9 +15,13 @@ from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import CacheKeyFnPolicy
 
+from flows.announce import announce
 from flows.hooks import notify_failure
 from models import clock
+from models.db import get_engine
+from models.health import record_health
 from models.settings import get_settings
+from tasks.announcements import health_changed
 from tasks.caching import shared_cache_options
 from tasks.metrics import rollup
 from tasks.metrics.html_report import report_file_name
@@ -135,6 +139,16 @@ def sprint_rollup(today: date | None = None) -> dict[str, Any]:
     paths: dict[str, str | None] = {"report_path": None, "chart_path": None}
     if current is not None:
         paths.update(publish_sprint_report(current))
+        change = record_health(
+            get_engine(settings.database_url),
+            current["sprint"]["id"],
+            current["metrics"]["forecast"],
+        )
+        if change is not None:
+            announce(
+                [health_changed(change, current)],
+                label=f"health {change.before} → {change.after} — {current['sprint']['name']}",
+            )
         logger.info(
             "%s: %s, %g of %g pts remaining",
             current["sprint"]["name"],

@@ -4,6 +4,7 @@ Nothing here imports from `flows/` or `tasks/`.
 """
 
 from models.assistant import ChatMessage, ChatThread, TicketEmbedding
+from models.health import SprintHealth
 from models.outbox import OutboxEmail
 from models.people import Person
 from models.sprints import Sprint, SprintSnapshot
@@ -18,6 +19,7 @@ __all__ = [
     "OutboxEmail",
     "Person",
     "Sprint",
+    "SprintHealth",
     "SprintSnapshot",
     "Summary",
     "SyncState",
