@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import typer
-from rich.markup import escape
 from rich.table import Table
 
-from cli.output import console, print_json
+from cli.output import console, print_json, shown
 from models.settings import URL_FIELDS, Settings, get_settings, redact_url
 from tasks.health import ERROR, OK, run_checks
 
@@ -38,7 +37,7 @@ def doctor(as_json: bool = typer.Option(False, "--json", help="Print JSON only."
     else:
         config = Table(title="Configuration", title_justify="left", show_header=False)
         for name, value in masked_config(settings).items():
-            config.add_row(name, escape("" if value is None else str(value)))
+            config.add_row(name, shown("" if value is None else str(value)))
         console.print(config)
         table = Table(title="Dependencies", title_justify="left")
         for column in ("Dependency", "State", "Detail", "Fix"):
@@ -47,8 +46,8 @@ def doctor(as_json: bool = typer.Option(False, "--json", help="Print JSON only."
             table.add_row(
                 check.name,
                 _STATE_STYLE.get(check.state, "[dim]not configured[/]"),
-                escape(check.detail),
-                escape(check.fix or ""),
+                shown(check.detail),
+                shown(check.fix or ""),
             )
         console.print(table)
     if failed:
