@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 import pytest
@@ -42,13 +43,15 @@ def test_rollup_publishes_report_chart_and_artifacts_and_a_rerun_is_idempotent(
     assert first["current"]["metrics"]["remaining_points"] == 18
     html = Path(second["report_path"]).read_text()
     assert Path(second["chart_path"]).read_bytes().startswith(b"\x89PNG")
-    assert (tmp_path / "out" / "charts" / "sprint-1-burndown.svg").exists()
+    # A slug of the name and a short hash of the sprint's id (tasks/file_names.py).
+    stem = "sprint-1-" + hashlib.sha256(S1.encode()).hexdigest()[:8]
+    assert (tmp_path / "out" / "charts" / f"{stem}-burndown.svg").exists()
     assert (tmp_path / "out" / "reports" / "latest.html").read_text() == html
     assert "<script>alert" not in html
     assert "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; fix login" in html
     assert "<svg" in html
 
-    assert _artifact_keys() >= {"sprint-report-sprint-1", "sprint-at-risk-sprint-1"}
+    assert _artifact_keys() >= {f"sprint-report-{stem}", f"sprint-at-risk-{stem}"}
 
 
 def _artifact_keys() -> set[str]:
