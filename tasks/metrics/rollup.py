@@ -104,15 +104,18 @@ def report_markdown(report: dict, chart_uri: str, html_uri: str) -> str:
 
 
 def at_risk_rows(report: dict) -> list[dict[str, Any]]:
-    """The report's blocked and aging tickets as table rows (one placeholder row when none)."""
+    """The report's blocked and aging tickets as table rows (one placeholder row when none).
+
+    The Prefect UI renders every string cell of a table artifact as Markdown, so the Notion
+    text in them is escaped like the Markdown report's."""
     rows = [
         {
-            "ticket": row["key"] or row["id"][:8],
-            "title": row["title"],
-            "assignees": ", ".join(row["assignees"]),
-            "status": row["status"],
+            "ticket": escape_markdown(row["key"] or row["id"][:8]),
+            "title": escape_markdown(row["title"]),
+            "assignees": escape_markdown(", ".join(row["assignees"])),
+            "status": escape_markdown(row["status"] or ""),
             "points": row["points"],
-            "why": row["reason"],
+            "why": escape_markdown(row["reason"]),
         }
         for row in report["at_risk"]
     ]

@@ -1,7 +1,9 @@
 """The deterministic summary used when no model is configured or none can answer.
 
 Same facts, no model: a reader still learns what moved today, and the first line says plainly
-that no LLM wrote it, so nobody mistakes it for a written summary.
+that no LLM wrote it, so nobody mistakes it for a written summary. It is Markdown that lands
+in the summary file and the Prefect UI, so every piece of Notion text in it (keys, titles,
+sprint and people names) goes through `escape_markdown`.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from typing import Any
 
 from tasks.summary.facts import SECTIONS
 from tasks.summary.prompt import SECTION_TITLES, fence_safe
+from tasks.templating import escape_markdown
 
 TEMPLATE_LABEL = "template"
 #: Items listed per section before "and N more".
@@ -45,7 +48,7 @@ def render_template_summary(facts: dict[str, Any], reason: str | None = None) ->
 def _sprint_line(sprint: dict[str, Any] | None) -> str:
     if not sprint:
         return "No sprint is running."
-    line = f"**{fence_safe(sprint.get('name'))}** ({sprint.get('start')} → {sprint.get('end')})"
+    line = f"**{escape_markdown(fence_safe(sprint.get('name')))}** ({sprint.get('start')} → {sprint.get('end')})"
     metrics = sprint.get("metrics") or {}
     if metrics:
         line += (
@@ -58,9 +61,10 @@ def _sprint_line(sprint: dict[str, Any] | None) -> str:
 
 
 def _ticket_line(item: dict[str, Any]) -> str:
-    text = f"**{item.get('key') or '(no key)'}** {fence_safe(item.get('title'), 100)}"
+    key = escape_markdown(item.get("key") or "") or "(no key)"
+    text = f"**{key}** {escape_markdown(fence_safe(item.get('title'), 100))}"
     if item.get("assignees"):
-        text += f" — {', '.join(item['assignees'])}"
+        text += f" — {escape_markdown(', '.join(item['assignees']))}"
     if item.get("days_in_progress"):
         text += f" ({item['days_in_progress']} days in progress)"
     return text
