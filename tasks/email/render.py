@@ -7,8 +7,10 @@ that decides what is trusted:
   page, or steer the model, writes them). HTML autoescaping handles markup; `one_line` strips
   control characters and newlines so a title cannot fake structure in the text part or a header.
 - links are only ticket URLs from the report or the ticket table, and only to Notion hosts;
-  the model's summary never contributes a link (URLs in it are replaced by `[link removed]`,
-  so mail clients cannot auto-link them either).
+  the model's summary never contributes a link: anything a mail client would make clickable
+  (URLs of any linkable scheme, `mailto:`, e-mail addresses, bare domains such as
+  `evil.example.com/login`) is replaced by `[link removed]` in both parts, after Markdown
+  escapes are decoded, so `https\\://…` cannot slip through either.
 - recipients are not decided here at all (see `tasks.email.delivery.configured_recipients`).
 """
 
@@ -46,7 +48,18 @@ TOP_RISKS = 5
 TEAM_LIST_LIMIT = 15
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029\u200b-\u200f\u202a-\u202e\u2066-\u2069]+")
-_URL_IN_TEXT = re.compile(r"(?i)\b(?:https?://|ftp://|www\.)\S+")
+#: What a mail client may turn into a link: a URL of a linkable scheme, `www.…`, an e-mail
+#: address, or a bare domain (labels, then a top-level domain of letters or punycode), with
+#: any port and path. Bare domains catch some file names too (`setup.py`): a lost word in a
+#: summary is cheaper than a phishing link chosen by the model.
+_URL_IN_TEXT = re.compile(
+    r"(?i)\b(?:(?:https?|ftp|file|mailto|tel|sms|callto|javascript|data|ssh|irc):|www\.)\S+"
+    r"|[\w.+-]+@[^\W_](?:[\w-]*[^\W_])?(?:\.[\w-]+)+"
+    r"|\b(?:[^\W_](?:[\w-]*[^\W_])?\.)+(?:[^\W\d_]{2,}|xn--[\w-]+)\b(?::\d+)?(?:[/?#]\S*)?"
+)
+#: A CommonMark backslash escape (`\\[`, `\\:`): decoded before looking for links.
+_TRAILING_PUNCTUATION = ".,;:!?)]}'\""
+_MARKDOWN_ESCAPE = re.compile(r"\\([!-/:-@\[-`{-~])")
 _SPACES = re.compile(r"\s+")
 
 
@@ -99,18 +112,38 @@ def one_line(value: Any, limit: int = 160) -> str:
 
 def summary_html(markdown_text: str) -> Markup:
     """The summary's Markdown (headings, lists, emphasis) as HTML that cannot carry markup or
-    links of its own: raw HTML is escaped, link/image/autolink syntax stays literal text, and
-    control characters other than line breaks are dropped first."""
+    links of its own: raw HTML is escaped, link/image/autolink syntax stays literal text,
+    control characters other than line breaks are dropped first, and `without_links` runs on
+    the text as rendered (escapes decoded), so nothing left is auto-linkable."""
     from markdown_it import MarkdownIt
 
     renderer = MarkdownIt("commonmark", {"html": False}).disable(["link", "image", "autolink"])
     cleaned = "\n".join(_CONTROL.sub(" ", line) for line in markdown_text.splitlines())
-    return Markup(renderer.render(cleaned))
+    tokens = renderer.parse(cleaned)
+    for block in tokens:
+        for token in block.children or ():
+            # The text as a reader will see it, escapes decoded: what a client could auto-link.
+            if token.type in ("text", "code_inline"):
+                token.content = without_links(token.content)
+    return Markup(renderer.renderer.render(tokens, renderer.options, {}))
 
 
 def without_links(text: str) -> str:
-    """Model text with every URL replaced, so the summary can never carry a link."""
-    return _URL_IN_TEXT.sub("[link removed]", text)
+    """Model text with everything a mail client could make clickable replaced, so the summary
+    can never carry a link. Punctuation ending a sentence after a link is kept."""
+    return _URL_IN_TEXT.sub(_replace_link, text)
+
+
+def _replace_link(match: re.Match[str]) -> str:
+    link = match.group(0)
+    trailing = len(link) - len(link.rstrip(_TRAILING_PUNCTUATION))
+    return "[link removed]" + (link[-trailing:] if trailing else "")
+
+
+def markdown_as_text(text: str) -> str:
+    """Markdown for the plain-text part: backslash escapes decoded (a reader would see them
+    as clutter), then links removed from what is left."""
+    return without_links(_MARKDOWN_ESCAPE.sub(r"\1", text))
 
 
 def safe_ticket_url(url: Any) -> str | None:
@@ -258,9 +291,9 @@ def build_context(inputs: UpdateInputs, audience: str) -> dict[str, Any]:
         risks.append(f"scope grew by {_points(added - removed)} points since the sprint started")
     summary = None
     if inputs.summary and (inputs.summary.get("text") or "").strip():
-        text = without_links(str(inputs.summary["text"]))
+        text = str(inputs.summary["text"])
         paragraphs = [
-            [one_line(line, 2000) for line in p.splitlines() if line.strip()]
+            [one_line(markdown_as_text(line), 2000) for line in p.splitlines() if line.strip()]
             for p in text.split("\n\n")
             if p.strip()
         ]
