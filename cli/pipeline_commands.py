@@ -63,15 +63,18 @@ def _relative(path: str | Path | None) -> str:
 def pipeline_story(result: dict[str, Any], settings: Settings, seconds: float) -> list[str]:
     """What the pipeline did, in the few lines a person reads after `demo` or `run`."""
     ingest, rollup, summary, email = (result[k] for k in ("ingest", "rollup", "summary", "email"))
+    stored = stored_counts(settings)
     lines = [
         f"Synced {ingest['fetched']} Notion pages ({ingest['created']} new, {ingest['updated']} updated, "
-        f"{ingest['removed']} removed) with {ingest['requests']} requests.",
+        f"{ingest['removed']} removed) with {ingest['requests']} requests: "
+        f"{stored['tickets']} tickets, {stored['sprints']} sprints and {stored['people']} people "
+        "stored.",
     ]
     report = rollup.get("current")
     if report:
         sprint, metrics = report["sprint"], report["metrics"]
         lines.append(
-            f"{sprint['name']} ({sprint['start']} → {sprint['end']}): {metrics['completion_pct']:.0f}% done, "
+            f"{sprint['name']} ({sprint['start']} → {sprint['end']}): {metrics['completion_pct']:g}% done, "
             f"{metrics['completed_points']:g} of {metrics['scope_points']:g} points, "
             f"forecast {metrics['forecast'].replace('_', ' ')}, {metrics['blocked_count']} blocked."
         )
@@ -94,6 +97,29 @@ def pipeline_story(result: dict[str, Any], settings: Settings, seconds: float) -
     )
     lines.append(f"Done in {seconds:.0f} s.")
     return lines
+
+
+def stored_counts(settings: Settings) -> dict[str, int]:
+    """Live tickets and sprints, and people (bots not counted), as stored after a run: the
+    figures `conductor tickets`, `sprint` and `users` will show, so the story agrees with them
+    (the pages a sync reads include sprints, and a re-read page counts again)."""
+    from sqlalchemy import func, select
+
+    from models import Person, Sprint, Ticket
+    from models.db import session_scope
+
+    with session_scope(settings.database_url) as session:
+
+        def count(model: Any, *where: Any) -> int:
+            return int(
+                session.execute(select(func.count()).select_from(model).where(*where)).scalar_one()
+            )
+
+        return {
+            "tickets": count(Ticket, Ticket.removed_at.is_(None)),
+            "sprints": count(Sprint, Sprint.removed_at.is_(None)),
+            "people": count(Person, Person.type == "person"),
+        }
 
 
 def _print_story(lines: list[str], *, demo: bool) -> None:
@@ -132,8 +158,11 @@ def demo(
         demo_environment(sandbox) as settings,
     ):
         if not as_json:
+            workspace = sandbox.workspace
             err_console.print(
-                f"Serving the sample workspace ({tickets} tickets) at {sandbox.base_url} …"
+                f"Serving the sample workspace ({len(workspace.tickets())} tickets, "
+                f"{len(workspace.sprints())} sprints, {len(workspace.people)} people) "
+                f"at {sandbox.base_url} …"
             )
         result = run_in_process(conductor_pipeline)
         if as_json:

@@ -79,6 +79,8 @@ def rollup(as_json: bool = typer.Option(False, "--json", help="Print JSON only."
 
 
 def _print_report(report: dict) -> None:
+    from tasks.metrics.odds import odds_sentence
+
     s, m, detail = report["sprint"], report["metrics"], report["forecast_detail"]
     console.print(f"[bold]{shown(s['name'])}[/]  {s['start']} → {s['end']}  (as of {s['as_of']})")
     committed = f"{m['committed_points']:g}" + (" est." if m["committed_estimated"] else "")
@@ -97,9 +99,17 @@ def _print_report(report: dict) -> None:
     console.print(
         f"Forecast: [bold {style}]{m['forecast'].replace('_', ' ')}[/] — {shown(detail['reason'])}"
     )
+    odds = odds_sentence(m, s["end"])
+    if odds:
+        console.print(f"Odds: {odds}")
+    canceled = (
+        f" · {m['canceled_count']} canceled ({m['canceled_points']:g} pts, out of scope)"
+        if m["canceled_count"]
+        else ""
+    )
     console.print(
         f"{m['ticket_count']} tickets · {m['done_count']} done · {m['blocked_count']} blocked · "
-        f"{m['unpointed_count']} unpointed"
+        f"{m['unpointed_count']} unpointed{canceled}"
     )
 
     statuses = Table(title="Status", title_justify="left")
@@ -107,7 +117,9 @@ def _print_report(report: dict) -> None:
         statuses.add_column(column, justify="left" if column == "Status" else "right")
     for name, row in report["by_status"].items():
         statuses.add_row(shown(name), str(row["count"]), f"{row['points']:g}")
-    people = Table(title="Load", title_justify="left")
+    people = Table(
+        title="Load", title_justify="left", caption="a shared ticket's points are split evenly"
+    )
     for column in ("Assignee", "Open", "Open pts", "Done pts"):
         people.add_column(column, justify="left" if column == "Assignee" else "right")
     for row in report["by_assignee"]:

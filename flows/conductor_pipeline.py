@@ -33,6 +33,7 @@ from tasks.retries import retry_when
 
 @task(
     name="embed-tickets",
+    task_run_name="embed tickets",
     retries=2,
     retry_delay_seconds=30,
     retry_condition_fn=retry_when(lambda exc: getattr(exc, "transient", False)),

@@ -43,7 +43,7 @@ def _summary_cache_key(_context: TaskRunContext, parameters: dict[str, Any]) -> 
     return "daily-summary-" + hashlib.sha256(payload.encode()).hexdigest()
 
 
-@task(name="gather-facts")
+@task(name="gather-facts", task_run_name="gather facts — {day}")
 def gather_facts(day: date) -> dict[str, Any]:
     """What changed on `day` (team time zone), from SQL."""
     return daily.gather_facts(day, get_settings())
@@ -51,6 +51,7 @@ def gather_facts(day: date) -> dict[str, Any]:
 
 @task(
     name="write-summary-with-llm",
+    task_run_name="write summary with the LLM — {facts[date]}",
     cache_policy=CacheKeyFnPolicy(cache_key_fn=_summary_cache_key),
     cache_expiration=timedelta(days=7),
     persist_result=True,
@@ -64,13 +65,13 @@ def write_llm_summary(facts: dict[str, Any], config: dict[str, Any]) -> dict[str
     return daily.write_llm_summary(facts, get_settings())
 
 
-@task(name="store-summary")
+@task(name="store-summary", task_run_name="store summary — {day}")
 def store_summary(day: date, facts: dict[str, Any], outcome: dict[str, Any]) -> None:
     """Upsert the day's `Summary` row: regenerating a day replaces it."""
     daily.store_summary(day, facts, outcome, get_settings())
 
 
-@task(name="publish-summary")
+@task(name="publish-summary", task_run_name="publish summary — {day}")
 def publish_summary(day: date, text: str) -> str:
     """Write `$CONDUCTOR_OUTPUT_DIR/summaries/<date>.md` and a Prefect markdown artifact."""
     path = daily.write_summary_file(day, text, get_settings().output_dir)

@@ -51,14 +51,14 @@ RETRY_TRANSIENT = {
 }
 
 
-@task(cache_policy=NO_CACHE, task_run_name="sync-people")
+@task(cache_policy=NO_CACHE, task_run_name="sync people")
 def sync_people(gateway: NotionGateway) -> int:
     """Upsert workspace users (skipped quietly when the integration may not list them)."""
     with session_scope(get_settings().database_url) as session:
         return sync.sync_people(session, gateway)
 
 
-@task(cache_policy=NO_CACHE, task_run_name="plan-{kind}", **RETRY_TRANSIENT)
+@task(cache_policy=NO_CACHE, task_run_name="plan sync — {kind}", **RETRY_TRANSIENT)
 def plan_source(
     gateway: NotionGateway,
     settings: Settings,
@@ -79,7 +79,7 @@ def plan_source(
         )
 
 
-@task(cache_policy=NO_CACHE, task_run_name="sync-{plan.kind}-page", **RETRY_TRANSIENT)
+@task(cache_policy=NO_CACHE, task_run_name="sync page — {plan.kind}", **RETRY_TRANSIENT)
 def sync_page(
     gateway: NotionGateway,
     plan: SourcePlan,

@@ -32,13 +32,21 @@ def _cache_on_fingerprint(_context: Any, parameters: dict[str, Any]) -> str:
     return f"{parameters['fingerprint']}-{parameters.get('sprint_id', 'all')}"
 
 
-@task(retries=2, retry_delay_seconds=2, retry_condition_fn=retry_on_database_hiccup)
+@task(
+    name="data-fingerprint",
+    task_run_name="fingerprint stored data — {today}",
+    retries=2,
+    retry_delay_seconds=2,
+    retry_condition_fn=retry_on_database_hiccup,
+)
 def data_fingerprint(today: date) -> str:
     """`tasks.metrics.rollup.data_fingerprint`: what the numbers depend on, hashed."""
     return rollup.data_fingerprint(today, get_settings())
 
 
 @task(
+    name="record-sprint-snapshots",
+    task_run_name="record sprint snapshots — {today}",
     retries=2,
     retry_delay_seconds=2,
     retry_condition_fn=retry_on_database_hiccup,
@@ -51,27 +59,39 @@ def record_sprint_snapshots(today: date, fingerprint: str) -> dict[str, Any]:
 
 
 @task(
+    name="compute-sprint-report",
+    task_run_name="compute sprint report — {sprint_name}",
     retries=2,
     retry_delay_seconds=2,
     retry_condition_fn=retry_on_database_hiccup,
     cache_policy=CacheKeyFnPolicy(cache_key_fn=_cache_on_fingerprint),
     cache_expiration=CACHE_FOR,
 )
-def compute_sprint_report(sprint_id: str, today: date, fingerprint: str) -> dict:
-    """`tasks.metrics.rollup.compute_sprint_report`, cached on the fingerprint."""
+def compute_sprint_report(sprint_id: str, today: date, fingerprint: str, sprint_name: str) -> dict:
+    """`tasks.metrics.rollup.compute_sprint_report`, cached on the fingerprint (`sprint_name`
+    only names the task run)."""
     return rollup.compute_sprint_report(sprint_id, today, get_settings())
 
 
-@task(retries=1, retry_condition_fn=retry_on_database_hiccup)
+@task(
+    name="publish-sprint-report",
+    task_run_name="publish sprint report — {report[sprint][name]}",
+    retries=1,
+    retry_condition_fn=retry_on_database_hiccup,
+)
 def publish_sprint_report(report: dict) -> dict[str, str]:
     """Write the burndown PNG/SVG and the HTML report, and create the Prefect artifacts."""
     paths = rollup.write_report_files(report, get_settings().output_dir)
     name = report_file_name(report)
-    chart_uri = Path(paths["chart_path"]).resolve().as_uri()
-    html_uri = Path(paths["report_path"]).resolve().as_uri()
+    chart = Path(paths["chart_path"])
     create_markdown_artifact(
         key=f"sprint-report-{name}"[:100],
-        markdown=rollup.report_markdown(report, chart_uri, html_uri),
+        markdown=rollup.report_markdown(
+            report,
+            chart.read_bytes(),
+            str(chart.resolve()),
+            str(Path(paths["report_path"]).resolve()),
+        ),
         description=f"{escape_markdown(report['sprint']['name'])}: where the sprint stands",
     )
     create_table_artifact(
@@ -110,7 +130,8 @@ def sprint_rollup(today: date | None = None) -> dict[str, Any]:
     snapshots = record_sprint_snapshots.with_options(**cached)(today, fingerprint)
     sprint_ids = rollup.sprints_to_report(snapshots)
     report_on = compute_sprint_report.with_options(**cached)
-    reports = {sid: report_on(sid, today, fingerprint) for sid in sprint_ids}
+    names = snapshots.get("sprint_names") or {}
+    reports = {sid: report_on(sid, today, fingerprint, names.get(sid, sid)) for sid in sprint_ids}
     current = reports.get(snapshots["current_id"]) if snapshots["current_id"] else None
     paths: dict[str, str | None] = {"report_path": None, "chart_path": None}
     if current is not None:

@@ -34,14 +34,18 @@ from tasks.retries import retry_when
 from tasks.templating import escape_markdown
 
 
-@task(name="collect-update-inputs", cache_policy=NO_CACHE)
+@task(
+    name="collect-update-inputs",
+    task_run_name="collect update inputs — {audience}, {today}",
+    cache_policy=NO_CACHE,
+)
 def collect_update_inputs(audience: str, today: date) -> UpdateInputs:
     """`tasks.email.inputs.load_update_inputs`: the current sprint's report, chart and the
     latest daily summary."""
     return load_update_inputs(audience, today, get_settings())
 
 
-@task(name="render-update", cache_policy=NO_CACHE)
+@task(name="render-update", task_run_name="render update — {audience}", cache_policy=NO_CACHE)
 def render_update(inputs: UpdateInputs, audience: str) -> RenderedUpdate:
     """`tasks.email.render.render_email`."""
     return render_email(inputs, audience)
@@ -49,6 +53,7 @@ def render_update(inputs: UpdateInputs, audience: str) -> RenderedUpdate:
 
 @task(
     name="deliver-update",
+    task_run_name="deliver update — {period}",
     retries=3,
     retry_delay_seconds=exponential_backoff(backoff_factor=30),
     retry_jitter_factor=0.5,
@@ -80,9 +85,22 @@ def _logger() -> logging.Logger | logging.LoggerAdapter:
         return logging.getLogger(__name__)
 
 
+def _run_name() -> str:
+    """`email-stakeholders-2026-W49`, with `-preview` for a preview: a preview and a real send
+    must not look alike in the UI. The period is the one the message is keyed by."""
+    from prefect.runtime import flow_run
+
+    params = flow_run.parameters
+    today = params.get("today") or clock.local_today(get_settings().tz)
+    today = date.fromisoformat(today) if isinstance(today, str) else today
+    period = adhoc_period(today) if params.get("ad_hoc") else weekly_period(today)
+    suffix = "-preview" if params.get("preview") else ""
+    return f"email-{params.get('audience', 'stakeholders')}-{period}{suffix}"
+
+
 @flow(
     name="stakeholder_email",
-    flow_run_name="email-{audience}",
+    flow_run_name=_run_name,
     log_prints=False,
     timeout_seconds=900,
     on_failure=[notify_failure],

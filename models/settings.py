@@ -51,6 +51,22 @@ TICKET_FIELDS = (
 #: Our field names that `CONDUCTOR_NOTION_PROPERTY_MAP` may map to Notion property names.
 MAPPABLE_FIELDS = frozenset({*TICKET_FIELDS, "sprint_dates", "sprint_status"})
 
+#: What `CONDUCTOR_STATUS_CATEGORIES` may map a status to (the values of `models.tickets`).
+STATUS_CATEGORY_NAMES = ("todo", "in_progress", "complete", "canceled")
+
+#: Status names that mean "abandoned, not done" unless `CONDUCTOR_CANCELED_STATUSES` says otherwise.
+DEFAULT_CANCELED_STATUSES = (
+    "Won't do",
+    "Won't fix",
+    "Canceled",
+    "Cancelled",
+    "Duplicate",
+    "Obsolete",
+)
+
+#: A property map value: one property name, or for `sprint_dates` a `[start, end]` pair of names.
+PropertyRef = str | tuple[str, str]
+
 _UUID_IN_TEXT = re.compile(
     r"([0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12})", re.I
 )
@@ -83,6 +99,21 @@ def _comma_list(value: Any) -> list[str]:
 
 CommaList = Annotated[list[str], NoDecode]
 
+
+def _json_object(value: Any, example: str) -> dict[str, Any]:
+    """A JSON object setting (env text or an already-parsed dict); empty → `{}`."""
+    if value in (None, ""):
+        return {}
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except json.JSONDecodeError as exc:
+            raise ValueError(f"is not valid JSON ({exc.msg}); expected e.g. {example}") from None
+    if not isinstance(value, dict):
+        raise ValueError(f"must be a JSON object, e.g. {example}")
+    return value
+
+
 #: Settings holding connection URLs that may embed a password.
 URL_FIELDS = frozenset({"database_url", "redis_url"})
 
@@ -107,12 +138,14 @@ class Settings(BaseSettings):
     notion_base_url: AnyHttpUrl = AnyHttpUrl(NOTION_PUBLIC_API)
     notion_tickets_database_id: str | None = None
     notion_sprints_database_id: str | None = None
-    notion_property_map: Annotated[dict[str, str], NoDecode] = Field(default_factory=dict)
+    notion_property_map: Annotated[dict[str, PropertyRef], NoDecode] = Field(default_factory=dict)
     notion_rate_limit_rps: float = Field(default=3.0, gt=0)
     notion_lookback_minutes: int = Field(default=2, ge=1)
     notion_full_scan_hours: float = Field(default=24.0, ge=0)
     notion_shared_rate_limit: bool = False
     blocked_statuses: CommaList = Field(default_factory=lambda: ["Blocked"])
+    status_categories: Annotated[dict[str, str], NoDecode] = Field(default_factory=dict)
+    canceled_statuses: CommaList = Field(default_factory=lambda: list(DEFAULT_CANCELED_STATUSES))
 
     llm_model: str | None = None
     llm_api_base: AnyHttpUrl | None = None
@@ -133,7 +166,13 @@ class Settings(BaseSettings):
     embedding_model: str | None = None
     api_token: SecretStr | None = None
 
-    @field_validator("blocked_statuses", "llm_fallback_models", "stakeholders", mode="before")
+    @field_validator(
+        "blocked_statuses",
+        "canceled_statuses",
+        "llm_fallback_models",
+        "stakeholders",
+        mode="before",
+    )
     @classmethod
     def _split_commas(cls, value: Any) -> list[str]:
         return _comma_list(value)
@@ -147,21 +186,47 @@ class Settings(BaseSettings):
 
     @field_validator("notion_property_map", mode="before")
     @classmethod
-    def _parse_property_map(cls, value: Any) -> dict[str, str]:
-        if value in (None, ""):
-            return {}
-        if isinstance(value, str):
-            try:
-                value = json.loads(value)
-            except json.JSONDecodeError as exc:
-                raise ValueError(f"is not valid JSON ({exc.msg})") from None
-        if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
-            raise ValueError('must be a JSON object of strings, e.g. {"points": "Estimate"}')
+    def _parse_property_map(cls, value: Any) -> dict[str, PropertyRef]:
+        """Field → property name; `sprint_dates` may also be a `[start, end]` pair of names."""
+        value = _json_object(value, '{"points": "Estimate"}')
         unknown = sorted(set(value) - MAPPABLE_FIELDS)
         if unknown:
             raise ValueError(
                 f"has unknown field(s) {', '.join(unknown)}; known: {', '.join(sorted(MAPPABLE_FIELDS))}"
             )
+        parsed: dict[str, PropertyRef] = {}
+        for our_field, name in value.items():
+            if isinstance(name, str):
+                parsed[our_field] = name
+            elif (
+                our_field == "sprint_dates"
+                and isinstance(name, list)
+                and len(name) == 2
+                and all(isinstance(n, str) and n for n in name)
+            ):
+                parsed[our_field] = (name[0], name[1])
+            else:
+                raise ValueError(
+                    f"maps {our_field!r} to {json.dumps(name)}; give a property name"
+                    + (
+                        ' or a ["Start", "End"] pair of date properties'
+                        if our_field == "sprint_dates"
+                        else ""
+                    )
+                )
+        return parsed
+
+    @field_validator("status_categories", mode="before")
+    @classmethod
+    def _parse_status_categories(cls, value: Any) -> dict[str, str]:
+        """Status name → one of `STATUS_CATEGORY_NAMES` (names are matched case-insensitively)."""
+        value = _json_object(value, '{"Shipped": "complete", "Parked": "canceled"}')
+        for status, category in value.items():
+            if category not in STATUS_CATEGORY_NAMES:
+                raise ValueError(
+                    f"maps {status!r} to {json.dumps(category)}; use one of "
+                    f"{', '.join(STATUS_CATEGORY_NAMES)}"
+                )
         return dict(value)
 
     @field_validator("timezone")

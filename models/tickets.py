@@ -18,6 +18,12 @@ from models.upsert import upsert_seen_pages
 TODO, IN_PROGRESS, COMPLETE, CANCELED = "todo", "in_progress", "complete", "canceled"
 
 
+def fold_status(name: str) -> str:
+    """A status name as settings lists are matched against it: case-insensitive, and with a
+    typographic apostrophe (U+2019) read as a plain one, since Notion users type both."""
+    return name.replace("\u2019", "'").lower()
+
+
 class Ticket(SQLModel, table=True):
     """A page of the Tickets data source.
 

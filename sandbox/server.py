@@ -49,6 +49,7 @@ from sandbox.protocol import (
 from sandbox.query import _Ordering
 from sandbox.rendering import _Renderer
 from sandbox.sample import build_sample_workspace
+from sandbox.template_sample import LAYOUTS, build_workspace
 from sandbox.workspace import Workspace
 
 
@@ -345,10 +346,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--today", type=date.fromisoformat, default=None, help="YYYY-MM-DD")
     parser.add_argument("--token", default=DEFAULT_TOKEN)
     parser.add_argument(
+        "--layout",
+        choices=LAYOUTS,
+        default="sample",
+        help="schema layout: our sample, Notion's Projects & Sprints template, or the template "
+        "with Status as a select (default: sample)",
+    )
+    parser.add_argument(
         "--rate-limit", type=float, default=None, help="requests per second (default: off)"
     )
     args = parser.parse_args(argv)
-    workspace = build_sample_workspace(args.today, n_tickets=args.tickets, seed=args.seed)
+    workspace = build_workspace(args.layout, args.today, n_tickets=args.tickets, seed=args.seed)
     try:
         sandbox = start_sandbox(
             workspace,

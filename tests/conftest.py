@@ -60,7 +60,8 @@ IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers",
-        "sandbox(n_tickets=150, prepare=None, **options): what the `sandbox` fixture serves "
+        "sandbox(n_tickets=150, prepare=None, layout='sample', **options): what the `sandbox` "
+        "fixture serves "
         "(arguments as tests.sandboxes.serving)",
     )
 

@@ -63,6 +63,12 @@ def read_task_runs(flow_run_id: str, limit: int = 200) -> list[dict[str, Any]]:
     return _filter("/task_runs/filter", body)
 
 
+def read_flow_run(flow_run_id: str) -> dict[str, Any]:
+    """One flow run as the server recorded it (name, tags, state, …)."""
+    [run] = _filter("/flow_runs/filter", {"limit": 1, "flow_runs": {"id": {"any_": [flow_run_id]}}})
+    return run
+
+
 def read_child_flow_runs(flow_run_id: str) -> list[dict[str, Any]]:
     """Flow runs started as subflows of `flow_run_id`."""
     body = {"limit": 200, "offset": 0, "flow_runs": {"parent_flow_run_id": {"any_": [flow_run_id]}}}

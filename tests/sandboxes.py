@@ -15,8 +15,8 @@ from sqlmodel import Session
 
 from models.db import get_engine
 from models.settings import Settings, load_settings, reload_settings
-from sandbox.sample import build_sample_workspace
 from sandbox.server import Sandbox, start_sandbox
+from sandbox.template_sample import build_workspace
 from sandbox.workspace import Workspace
 from tasks.notion.client import NotionGateway
 from tasks.notion.sync import IngestStats, run_sync
@@ -31,14 +31,17 @@ def serving(
     n_tickets: int = DEFAULT_TICKETS,
     *,
     prepare: Callable[[Workspace], object] | None = None,
+    layout: str = "sample",
     **options: Any,
 ) -> Iterator[Sandbox]:
     """A sandbox serving the sample workspace of `n_tickets` tickets, stopped on exit.
 
-    `prepare(workspace)` runs before the server starts (extra pages, a frozen clock); `options`
-    go to `start_sandbox` (`rate_limit_rps`, `integration_can_read_users`, …).
+    `layout` is one of `sandbox.template_sample.LAYOUTS` (`template`: Notion's Projects &
+    Sprints template; `template-select`: the same with Status a select). `prepare(workspace)`
+    runs before the server starts (extra pages, a frozen clock); `options` go to
+    `start_sandbox` (`rate_limit_rps`, `integration_can_read_users`, …).
     """
-    workspace = build_sample_workspace(SAMPLE_TODAY, n_tickets=n_tickets)
+    workspace = build_workspace(layout, SAMPLE_TODAY, n_tickets=n_tickets)
     if prepare is not None:
         prepare(workspace)
     with start_sandbox(workspace, **options) as server:

@@ -138,8 +138,12 @@ def test_facts_sort_the_days_changes_into_sections(db_url: str) -> None:
     assert keys_of(facts, "unblocked") == ["ENG-4"]
     assert keys_of(facts, "scope_added") == ["ENG-5"]
     assert keys_of(facts, "scope_removed") == ["ENG-6"]
-    assert keys_of(facts, "aging") == ["ENG-7"]
-    assert facts["aging"][0]["days_in_progress"] == 10
+    # the sprint report's ranked attention list: blocked first, then aging work in progress
+    assert keys_of(facts, "attention") == ["ENG-3", "ENG-7"]
+    assert [item["reason"] for item in facts["attention"]] == [
+        "blocked for 0 d",
+        "in progress for 10 d",
+    ]
     completed = facts["completed"][0]
     assert completed["assignees"] == ["Alice"]
     assert completed["title"] == "Ticket 1"

@@ -16,7 +16,7 @@ import socket
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from email import policy
 from email.message import EmailMessage
 from pathlib import Path
@@ -40,6 +40,7 @@ from tasks.email.delivery import (
     write_preview,
 )
 from tasks.email.render import (
+    AUDIENCES,
     RenderedUpdate,
     UpdateInputs,
     compose_message,
@@ -48,6 +49,7 @@ from tasks.email.render import (
     subject_line,
     without_links,
 )
+from tasks.metrics.report import attention_list
 
 SMTP_PASSWORD = "hunter2-Zq9!-never-log-me"
 STAKEHOLDERS = ["cto@example.com", "pm@example.com"]
@@ -124,8 +126,12 @@ def sprint_report(**metric_overrides: Any) -> dict[str, Any]:
 
 
 def inputs_for(report: dict[str, Any] | None = None, **overrides: Any) -> UpdateInputs:
+    report = report or sprint_report()
+    # The report's ranked attention list, as the metrics build it from its blocked/aging rows
+    # (tests edit those rows; the email shows `at_risk` only).
+    report["at_risk"] = attention_list(report["blocked"], report["aging"])
     values: dict[str, Any] = {
-        "report": report or sprint_report(),
+        "report": report,
         "today": TODAY,
         "summary": {"day": TODAY, "text": "Checkout shipped; search is late.", "generated_by": "t"},
         "chart_png": PNG,
@@ -787,7 +793,110 @@ def test_summary_markdown_renders_as_html_without_markup_or_links_of_its_own() -
             "See [the docs](https://evil.example/login) or https://evil.example/x"
         )
     )
-    assert "<h1>Daily summary</h1>" in html
+    # the summary's own title is demoted below the email's section titles
+    assert re.search(r"<h3 [^>]*>Daily summary</h3>", html) and "<h1" not in html
     assert "<li><strong>ENG-12</strong> shipped</li>" in html
     assert "<script>" not in html and "&lt;script&gt;" in html
     assert "href" not in html
+
+
+# ---------------------------------------------------------------------------- reading on any screen
+
+LONG_SUMMARY = (
+    "# Daily summary — 2026-12-03\n\n"
+    "_Generated without an LLM from the day's facts (no LLM configured)._\n\n"
+    "**Sprint 46** (2026-11-23 → 2026-12-06): 81 of 152 points done, _5 blocked_.\n\n"
+    "## Aging work in progress (2)\n"
+    "- **ENG-87** Implement GraphQL pagination in the admin console — Zoë Ångström (85 days in progress)\n"
+    "- **ENG-81** Document API key rotation — Diego Alvarez (77 days in progress)\n"
+)
+
+
+def _with_summary(generated_by: str = "template", **overrides: Any) -> RenderedUpdate:
+    summary = {"day": date(2026, 12, 3), "text": LONG_SUMMARY, "generated_by": generated_by}
+    return render_email(inputs_for(summary=summary, **overrides), "stakeholders")
+
+
+def _summary_section(text: str) -> list[str]:
+    return text.split("SUMMARY\n", 1)[1].split("\n-- \n", 1)[0].splitlines()
+
+
+def test_no_heading_of_the_summary_outranks_the_emails_own_title() -> None:
+    html = _with_summary().html
+    assert not re.search(r"<h[12][ >]", html)
+    assert re.search(r"<h3 [^>]*font-size:14px[^>]*>Daily summary — 2026-12-03</h3>", html)
+    assert re.search(r"<h4 [^>]*>Aging work in progress \(2\)</h4>", html)
+
+
+def test_the_layout_is_fluid_up_to_600_px_so_a_390_px_phone_needs_no_sideways_scroll() -> None:
+    for audience in AUDIENCES:
+        html = render_email(inputs_for(), audience).html
+        assert 'width="600"' not in html.replace(
+            '<!--[if mso]><table role="presentation" width="600"', ""
+        )
+        assert not re.search(r"(?<![-\w])width:\s*600px", html)  # max-width:600px is the point
+        assert 'width="100%"' in html and "max-width:600px" in html
+
+
+def test_the_text_part_is_plain_text_with_each_bullet_whole_under_a_hanging_indent() -> None:
+    lines = _summary_section(_with_summary().text)
+    body = "\n".join(lines)
+    for markup in ("#", "**", "_"):
+        assert markup not in body, markup
+    assert "Daily summary — 2026-12-03" in lines
+    # the first bullet is longer than 76 characters: wrapped between words, the rest indented
+    first = lines.index("- ENG-87 Implement GraphQL pagination in the admin console — Zoë Ångström")
+    assert lines[first + 1] == "  (85 days in progress)"
+    assert (
+        lines[first + 2]
+        == "- ENG-81 Document API key rotation — Diego Alvarez (77 days in progress)"
+    )
+    assert all(len(line) <= 76 for line in lines[:-1])  # the last line is the note
+
+
+def test_a_template_summary_is_labelled_for_a_stakeholder_not_the_operator() -> None:
+    update = _with_summary()
+    note = "It was assembled automatically from the tracker, without the AI writer."
+    assert note in update.html and note in update.text
+    assert "no LLM configured" not in update.html + update.text
+    assert "Generated without an LLM" not in update.html + update.text
+
+
+def test_a_model_written_summary_names_the_ai_writer_and_keeps_its_text() -> None:
+    update = _with_summary("openai/gpt-4o-mini")
+    assert "Summary of 3 Dec 2026, written by the AI writer (openai/gpt-4o-mini)." in update.text
+    assert "without the AI writer" not in update.html
+
+
+def test_the_footer_says_the_time_of_the_last_sync_not_the_end_of_a_day() -> None:
+    from zoneinfo import ZoneInfo
+
+    synced = datetime(2026, 12, 3, 5, 57, tzinfo=ZoneInfo("UTC"))
+    update = _with_summary(today=date(2026, 12, 3), figures_as_of=synced)
+    line = "Figures as of 05:57 UTC on 3 Dec 2026, the last sync from Notion."
+    assert line in update.html and line in update.text
+    assert "as of the end of" not in update.html + update.text
+    berlin = synced.astimezone(ZoneInfo("Europe/Berlin"))
+    assert "Figures as of 06:57 CET on 3 Dec 2026" in _with_summary(figures_as_of=berlin).html
+    never = _with_summary(today=date(2026, 12, 3)).text
+    assert "Figures as of 3 Dec 2026." in never
+
+
+def test_figures_are_as_of_the_last_tickets_sync_in_the_team_zone(db_url: str) -> None:
+    from datetime import UTC
+
+    from sqlmodel import Session
+
+    from models import SyncState
+    from tasks.email.inputs import last_ticket_sync
+
+    with Session(get_engine(db_url)) as session:
+        assert last_ticket_sync(session) is None
+        session.add_all(
+            [
+                SyncState(data_source_id="t", kind="tickets", last_run_at=datetime(2026, 12, 3, 5, 57, tzinfo=UTC)),
+                SyncState(data_source_id="s", kind="sprints", last_run_at=datetime(2026, 12, 3, 6, 30, tzinfo=UTC)),
+            ]
+        )  # fmt: skip
+        session.commit()
+        assert last_ticket_sync(session) == datetime(2026, 12, 3, 5, 57, tzinfo=UTC)

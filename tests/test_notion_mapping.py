@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from models.sprints import Sprint
-from models.tickets import COMPLETE, IN_PROGRESS, TODO, Ticket
+from models.tickets import CANCELED, COMPLETE, IN_PROGRESS, TODO, Ticket
 from tasks.notion.mapping import (
     MappingError,
     SprintMapping,
@@ -176,7 +176,7 @@ def test_tickets_without_title_name_the_fix():
 def test_sprint_mapping_is_detected_with_overrides_for_sprint_fields_only():
     schema = n.sprints_schema()
     assert detect_sprint_mapping(schema, {}) == SprintMapping(
-        title="Sprint name", dates="Dates", status=None
+        title="Sprint name", dates="Dates", status="Sprint status"
     )
     overrides = {"sprint_status": "Sprint status", "title": "Task name", "points": "Estimate"}
     assert detect_sprint_mapping(schema, overrides).status == "Sprint status"
@@ -203,7 +203,7 @@ def test_status_groups_become_categories(mapping):
         "In review": IN_PROGRESS,
         "Blocked": IN_PROGRESS,
         "Done": COMPLETE,
-        "Won't do": COMPLETE,
+        "Won't do": CANCELED,  # in the Complete group, but CONDUCTOR_CANCELED_STATUSES wins
     }
 
 
@@ -228,7 +228,7 @@ def test_three_unrecognised_groups_follow_notions_fixed_order():
     ):
         group["name"] = name
     by_name, _ = status_categories(schema)
-    assert (by_name["Not started"], by_name["In review"], by_name["Won't do"]) == (
+    assert (by_name["Not started"], by_name["In review"], by_name["Done"]) == (
         TODO,
         IN_PROGRESS,
         COMPLETE,
@@ -241,8 +241,8 @@ def test_three_unrecognised_groups_follow_notions_fixed_order():
         ("Done", COMPLETE),
         ("Closed", COMPLETE),
         ("Complete", COMPLETE),
-        ("Won't do", COMPLETE),
-        ("Won\u2019t do", COMPLETE),  # typographic apostrophe, as macOS types it
+        ("Won't do", CANCELED),
+        ("Won\u2019t do", CANCELED),  # typographic apostrophe, as macOS types it
         ("In progress", IN_PROGRESS),
         ("Code Review", IN_PROGRESS),
         ("Blocked", IN_PROGRESS),

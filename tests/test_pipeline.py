@@ -16,6 +16,7 @@ from models import OutboxEmail, SprintSnapshot, Summary, Ticket
 from models.db import get_engine
 from models.settings import reload_settings
 from sandbox.server import Sandbox
+from tasks.email.outbox import weekly_period
 from tests.factories import SAMPLE_TODAY
 from tests.prefect_helpers import read_artifacts, read_child_flow_runs, read_task_runs
 from tests.sandboxes import point_environment_at, serving
@@ -110,32 +111,37 @@ def test_the_pipeline_is_one_flow_run_with_every_steps_tasks_and_artifacts(
     run_id = str(state.state_details.flow_run_id)
 
     assert read_child_flow_runs(run_id) == []
+    day, week = SAMPLE_TODAY.isoformat(), weekly_period(SAMPLE_TODAY)
+    sprint = "Sprint 46"
+    # one naming style, "what it does — what about", and no random suffix on any task run
     expected = {
-        "sync-people",
-        "plan-sprints",
-        "sync-sprints-page",
-        "plan-tickets",
-        "sync-tickets-page",
-        "record_sprint_snapshots",
-        "publish_sprint_report",
-        "gather-facts",
-        "store-summary",
-        "deliver-update",
+        "sync people",
+        "plan sync — sprints",
+        "sync page — sprints",
+        "plan sync — tickets",
+        "sync page — tickets",
+        f"fingerprint stored data — {day}",
+        f"record sprint snapshots — {day}",
+        "compute sprint report — Sprint 45",  # ended 11-22: recently ended sprints are still reported
+        f"compute sprint report — {sprint}",
+        f"publish sprint report — {sprint}",
+        f"gather facts — {day}",
+        f"store summary — {day}",
+        f"publish summary — {day}",
+        f"collect update inputs — stakeholders, {day}",
+        "render update — stakeholders",
+        f"deliver update — {week}",
     }
-
-    def missing(names: list[str]) -> set[str]:
-        """Expected names without a run; unnamed task runs get a random suffix."""
-        return {e for e in expected if not any(n == e or n.startswith(f"{e}-") for n in names)}
 
     names: list[str] = []
     deadline = time.monotonic() + 30  # the server records task runs from events, shortly after
     while time.monotonic() < deadline:
         names = [run["name"] for run in read_task_runs(run_id)]
-        if not missing(names) and names.count("sync-tickets-page") == 3:
+        if expected <= set(names) and names.count("sync page — tickets") == 3:
             break
         time.sleep(0.5)
-    assert not missing(names), sorted(names)
-    assert names.count("sync-tickets-page") == 3, "250 tickets are 3 pages of 100"
+    assert set(names) == expected, sorted(names)
+    assert names.count("sync page — tickets") == 3, "250 tickets are 3 pages of 100"
     keys = {artifact["key"] for artifact in read_artifacts(flow_run_id=run_id)}
     assert {"notion-ingest", "daily-summary", "stakeholder-email-stakeholders"} <= keys
     assert any(key.startswith("sprint-report-") for key in keys)

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
+import json
+import re
 from pathlib import Path
 
 import pytest
@@ -11,8 +14,12 @@ from sqlmodel import Session, func, select
 from flows.sprint_rollup import sprint_rollup
 from models import SprintSnapshot
 from models.db import get_engine
+from tasks.metrics import rollup
 from tests.prefect_helpers import read_artifacts
 from tests.test_metrics import S1, TODAY, build_history
+
+#: Sprint 1's file-name stem: a slug of the name and a short hash of its id (tasks/file_names.py).
+STEM = "sprint-1-" + hashlib.sha256(S1.encode()).hexdigest()[:8]
 
 
 @pytest.fixture
@@ -43,15 +50,38 @@ def test_rollup_publishes_report_chart_and_artifacts_and_a_rerun_is_idempotent(
     assert first["current"]["metrics"]["remaining_points"] == 18
     html = Path(second["report_path"]).read_text()
     assert Path(second["chart_path"]).read_bytes().startswith(b"\x89PNG")
-    # A slug of the name and a short hash of the sprint's id (tasks/file_names.py).
-    stem = "sprint-1-" + hashlib.sha256(S1.encode()).hexdigest()[:8]
-    assert (tmp_path / "out" / "charts" / f"{stem}-burndown.svg").exists()
+    assert (tmp_path / "out" / "charts" / f"{STEM}-burndown.svg").exists()
     assert (tmp_path / "out" / "reports" / "latest.html").read_text() == html
     assert "<script>alert" not in html
     assert "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; fix login" in html
     assert "<svg" in html
 
-    assert _artifact_keys() >= {f"sprint-report-{stem}", f"sprint-at-risk-{stem}"}
+    assert _artifact_keys() >= {f"sprint-report-{STEM}", f"sprint-at-risk-{STEM}"}
+
+
+def test_report_artifact_embeds_the_burndown_and_links_no_local_file(
+    stored_history: str, prefect_harness: None
+) -> None:
+    result = sprint_rollup(today=TODAY)
+    [artifact] = read_artifacts(key=f"sprint-report-{STEM}", limit=1)
+    markdown = artifact["data"]
+    # a browser may not load file:// pictures from the Prefect UI's http:// page
+    assert "file://" not in markdown
+    [embedded] = re.findall(r"!\[[^\]]*\]\(data:image/png;base64,([A-Za-z0-9+/=]+)\)", markdown)
+    assert base64.b64decode(embedded) == Path(result["chart_path"]).read_bytes()
+    assert f"`{Path(result['report_path']).resolve()}`" in markdown
+
+
+def test_at_risk_table_has_five_short_columns_with_status_and_days_in_why(
+    stored_history: str, prefect_harness: None
+) -> None:
+    sprint_rollup(today=TODAY)
+    [artifact] = read_artifacts(key=f"sprint-at-risk-{STEM}", limit=1)
+    rows = json.loads(artifact["data"])
+    # T7 blocked 2 d (Bob), T2 in progress since 11-02 (aging, 4 d)
+    assert [set(row) for row in rows] == [{"ticket", "title", "owner", "pts", "why"}] * 2
+    assert [row["why"] for row in rows] == ["Blocked, 2 d", "In Progress, 4 d"]
+    assert rows[0]["owner"] == "Bob"
 
 
 def _artifact_keys() -> set[str]:
@@ -66,4 +96,17 @@ def test_rollup_on_an_empty_database_reports_nothing(db_url: str, prefect_harnes
         "current": None,
         "report_path": None,
         "chart_path": None,
+    }
+
+
+def test_at_risk_row_names_one_owner_and_cuts_a_long_title() -> None:
+    ticket = {"key": "ENG-1", "id": "x", "points": 3.0, "status": "In Review"}
+    long = {**ticket, "title": "A" * 60, "assignees": ["Ana", "Bo", "Cy"], "days_in_status": 5}
+    [row] = rollup.at_risk_rows({"at_risk": [long]})
+    assert row == {
+        "ticket": "ENG-1",
+        "title": "A" * (rollup.TABLE_TITLE_CHARS - 1) + "…",
+        "owner": "Ana +2",
+        "pts": 3.0,
+        "why": "In Review, 5 d",
     }

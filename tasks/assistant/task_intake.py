@@ -36,6 +36,7 @@ from tasks.llm.gateway import LlmUnavailableError, complete
 from tasks.notion.client import NotionGateway
 from tasks.notion.mapping import TicketMapping, detect_ticket_mapping
 from tasks.notion.plan import resolve_data_source
+from tasks.notion.status_categories import StatusRules
 from tasks.notion.sync import run_sync
 
 INTAKE_TEMPLATE = "task_intake.md.j2"
@@ -135,7 +136,9 @@ def prepare_ticket(
     finally:
         if own:
             gateway.close()
-    mapping = detect_ticket_mapping(schema, settings.notion_property_map, sprints_source_id)
+    mapping = detect_ticket_mapping(
+        schema, settings.notion_property_map, sprints_source_id, StatusRules.from_settings(settings)
+    )
     priorities = _options(schema, mapping.priority)
     tag_options = _options(schema, mapping.tags)
     draft = draft_ticket(
@@ -314,7 +317,7 @@ def page_properties(
     if draft.description and mapping.description:
         properties[mapping.description] = {"rich_text": _rich_text(draft.description)}
     if draft.points is not None and mapping.points:
-        properties[mapping.points] = {"number": draft.points}
+        properties[mapping.points] = _points_value(mapping, draft.points)
     if assignee and mapping.assignees:
         properties[mapping.assignees] = {"people": [{"id": assignee.id}]}
     if sprint and mapping.sprint:
@@ -324,6 +327,20 @@ def page_properties(
     if tags and mapping.tags:
         properties[mapping.tags] = {"multi_select": [{"name": tag} for tag in tags]}
     return properties
+
+
+def _points_value(mapping: TicketMapping, points: float) -> dict[str, Any]:
+    """Points in the write format of their property: a number, or a select option ("5")."""
+    choice = mapping.choices.get("points")
+    kind = choice.type if choice is not None else "number"
+    if kind == "select":
+        return {"select": {"name": f"{points:g}"}}
+    if kind != "number":
+        raise TaskIntakeError(
+            f"points come from the {kind} property {mapping.points!r}, which Notion computes; "
+            "leave the points out of the request"
+        )
+    return {"number": points}
 
 
 def _rich_text(content: str) -> list[dict[str, Any]]:

@@ -4,14 +4,19 @@ database; this module is the email's only reader."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
+from sqlalchemy import func
+from sqlmodel import Session, select
+
+from models.base import as_utc
 from models.db import session_scope
 from models.errors import ConductorError
 from models.settings import Settings
 from models.sprints import find_sprint
 from models.summaries import Summary, latest_summary
+from models.sync import SyncState
 from tasks.email.render import UpdateInputs, check_audience
 from tasks.metrics.charts import burndown_png
 from tasks.metrics.report import sprint_report
@@ -34,8 +39,24 @@ def load_update_inputs(audience: str, today: date, settings: Settings) -> Update
             raise NoSprintError("no sprint is stored yet — run `conductor ingest` first")
         report = sprint_report(session, sprint, today, settings)
         summary = _summary_view(latest_summary(session))
+        synced = last_ticket_sync(session)
     chart = burndown_png(report) if report.get("burndown") else None
-    return UpdateInputs(report=report, today=today, summary=summary, chart_png=chart or None)
+    return UpdateInputs(
+        report=report,
+        today=today,
+        summary=summary,
+        chart_png=chart or None,
+        figures_as_of=synced.astimezone(settings.tz) if synced else None,
+    )
+
+
+def last_ticket_sync(session: Session) -> datetime | None:
+    """When tickets were last synced from Notion (aware UTC), or None if never: the stored
+    figures are Notion's as of then, which is what the email's "as of" must say."""
+    at = session.exec(
+        select(func.max(SyncState.last_run_at)).where(SyncState.kind == "tickets")
+    ).one()
+    return as_utc(at) if at else None
 
 
 def _summary_view(row: Summary | None) -> dict[str, Any] | None:

@@ -29,6 +29,8 @@ from markupsafe import Markup
 
 from models.base import utcnow
 from models.errors import ConductorError
+from tasks.email import summary_markdown
+from tasks.summary.template_summary import TEMPLATE_LABEL, without_label
 from tasks.templating import environment
 
 AUDIENCES = ("stakeholders", "team")
@@ -57,9 +59,8 @@ _URL_IN_TEXT = re.compile(
     r"|[\w.+-]+@[^\W_](?:[\w-]*[^\W_])?(?:\.[\w-]+)+"
     r"|\b(?:[^\W_](?:[\w-]*[^\W_])?\.)+(?:[^\W\d_]{2,}|xn--[\w-]+)\b(?::\d+)?(?:[/?#]\S*)?"
 )
-#: A CommonMark backslash escape (`\\[`, `\\:`): decoded before looking for links.
+#: Punctuation that ends a sentence after a link, kept after `[link removed]`.
 _TRAILING_PUNCTUATION = ".,;:!?)]}'\""
-_MARKDOWN_ESCAPE = re.compile(r"\\([!-/:-@\[-`{-~])")
 _SPACES = re.compile(r"\s+")
 
 
@@ -77,6 +78,9 @@ class UpdateInputs:
     today: date
     summary: dict[str, Any] | None = None
     chart_png: bytes | None = None
+    #: When the figures were true: the last sync from Notion, in the team's zone (None: only
+    #: `today` is known, e.g. data that was never synced).
+    figures_as_of: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -111,21 +115,24 @@ def one_line(value: Any, limit: int = 160) -> str:
 
 
 def summary_html(markdown_text: str) -> Markup:
-    """The summary's Markdown (headings, lists, emphasis) as HTML that cannot carry markup or
-    links of its own: raw HTML is escaped, link/image/autolink syntax stays literal text,
-    control characters other than line breaks are dropped first, and `without_links` runs on
-    the text as rendered (escapes decoded), so nothing left is auto-linkable."""
-    from markdown_it import MarkdownIt
+    """The summary's Markdown (headings demoted below the email's own, lists, emphasis) as
+    HTML that cannot carry markup or links of its own: raw HTML is escaped, link/image/autolink
+    syntax stays literal text, control characters other than line breaks are dropped first,
+    and `without_links` runs on the text as rendered (escapes decoded)."""
+    return Markup(
+        summary_markdown.markdown_html(_without_control(markdown_text), scrub=without_links)
+    )
 
-    renderer = MarkdownIt("commonmark", {"html": False}).disable(["link", "image", "autolink"])
-    cleaned = "\n".join(_CONTROL.sub(" ", line) for line in markdown_text.splitlines())
-    tokens = renderer.parse(cleaned)
-    for block in tokens:
-        for token in block.children or ():
-            # The text as a reader will see it, escapes decoded: what a client could auto-link.
-            if token.type in ("text", "code_inline"):
-                token.content = without_links(token.content)
-    return Markup(renderer.renderer.render(tokens, renderer.options, {}))
+
+def summary_text(markdown_text: str) -> list[str]:
+    """The summary's Markdown as plain-text lines without markup characters (bullets wrapped
+    with a hanging indent), control characters other than line breaks dropped first, links
+    removed from the text as a reader sees it."""
+    return summary_markdown.markdown_text(_without_control(markdown_text), scrub=without_links)
+
+
+def _without_control(markdown_text: str) -> str:
+    return "\n".join(_CONTROL.sub(" ", line) for line in markdown_text.splitlines())
 
 
 def without_links(text: str) -> str:
@@ -138,12 +145,6 @@ def _replace_link(match: re.Match[str]) -> str:
     link = match.group(0)
     trailing = len(link) - len(link.rstrip(_TRAILING_PUNCTUATION))
     return "[link removed]" + (link[-trailing:] if trailing else "")
-
-
-def markdown_as_text(text: str) -> str:
-    """Markdown for the plain-text part: backslash escapes decoded (a reader would see them
-    as clutter), then links removed from what is left."""
-    return without_links(_MARKDOWN_ESCAPE.sub(r"\1", text))
 
 
 def safe_ticket_url(url: Any) -> str | None:
@@ -185,12 +186,15 @@ def _points(value: Any) -> str:
     return f"{_number(value):g}"
 
 
-def completion_percent(metrics: Mapping[str, Any]) -> int:
-    """Completion as a whole percent: `completion_pct` (0 to 100), or completed/scope points."""
+def completion_percent(metrics: Mapping[str, Any]) -> str:
+    """Completion as the report states it (`completion_pct`, one decimal, e.g. "52.3"), so the
+    email, the CLI and the HTML report print the same figure; completed/scope points when a
+    report lacks it."""
     if metrics.get("completion_pct") is not None:
-        return round(_number(metrics["completion_pct"]))
+        return f"{_number(metrics['completion_pct']):g}"
     scope = _number(metrics.get("scope_points"))
-    return round(100 * _number(metrics.get("completed_points")) / scope) if scope else 0
+    share = 100 * _number(metrics.get("completed_points")) / scope if scope else 0.0
+    return f"{round(share, 1):g}"
 
 
 def subject_line(report: Mapping[str, Any]) -> str:
@@ -259,16 +263,35 @@ def _ticket_view(item: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _top_risks(report: Mapping[str, Any]) -> list[dict[str, Any]]:
-    """Blocked tickets (longest first), then aging in-progress ones (oldest first)."""
-    blocked = sorted(report.get("blocked") or [], key=lambda b: -_number(b.get("days_blocked")))
-    aging = sorted(report.get("aging") or [], key=lambda a: -_number(a.get("days_in_status")))
+    """The report's ranked attention list (`at_risk`), as the CLI and the HTML report show it."""
     return [
-        {**_ticket_view(b), "reason": f"blocked for {int(_number(b.get('days_blocked')))} d"}
-        for b in blocked
-    ] + [
-        {**_ticket_view(a), "reason": f"in progress for {int(_number(a.get('days_in_status')))} d"}
-        for a in aging
+        {**_ticket_view(row), "reason": one_line(str(row.get("reason") or ""), 80)}
+        for row in report.get("at_risk") or []
     ]
+
+
+def summary_note(day: Any, generated_by: str) -> str:
+    """Where the summary comes from, in a stakeholder's words: the day it covers, and whether
+    the AI writer wrote it or it was assembled from the tracker without one."""
+    day = date.fromisoformat(day) if isinstance(day, str) else day
+    of = f"Summary of {long_date(day)}" if isinstance(day, date) else "Summary"
+    if generated_by == TEMPLATE_LABEL or not generated_by:
+        return f"{of}. It was assembled automatically from the tracker, without the AI writer."
+    return f"{of}, written by the AI writer ({generated_by})."
+
+
+def figures_as_of(inputs: UpdateInputs) -> str:
+    """E.g. `Figures as of 05:57 UTC on 3 Dec 2026, the last sync from Notion.`: a time that was
+    true when the mail was built, not "the end of" a day that has not ended yet."""
+    at = inputs.figures_as_of
+    if at is None:
+        return f"Figures as of {long_date(inputs.today)}."
+    return f"Figures as of {at:%H:%M} {at.tzname() or 'UTC'} on {long_date(at.date())}, the last sync from Notion."
+
+
+def long_date(day: date) -> str:
+    """`3 Dec 2026`: unambiguous in every locale, unlike 12/03."""
+    return f"{day.day} {day:%b %Y}"
 
 
 def build_context(inputs: UpdateInputs, audience: str) -> dict[str, Any]:
@@ -291,22 +314,21 @@ def build_context(inputs: UpdateInputs, audience: str) -> dict[str, Any]:
         risks.append(f"scope grew by {_points(added - removed)} points since the sprint started")
     summary = None
     if inputs.summary and (inputs.summary.get("text") or "").strip():
-        text = str(inputs.summary["text"])
-        paragraphs = [
-            [one_line(markdown_as_text(line), 2000) for line in p.splitlines() if line.strip()]
-            for p in text.split("\n\n")
-            if p.strip()
-        ]
+        text = without_links(str(inputs.summary["text"]))
+        by = one_line(inputs.summary.get("generated_by") or "", 80)
+        if by == TEMPLATE_LABEL:
+            # The label line is for whoever runs Conductor; `note` says it to a stakeholder.
+            text = without_label(text)
         summary = {
-            "paragraphs": paragraphs,
+            "text_lines": summary_text(text),
             "html": summary_html(text),
-            "day": inputs.summary.get("day"),
-            "generated_by": one_line(inputs.summary.get("generated_by") or "", 80),
+            "note": summary_note(inputs.summary.get("day"), by),
         }
     return {
         "audience": audience,
         "subject": subject_line(report),
         "today": inputs.today,
+        "figures_as_of": figures_as_of(inputs),
         "sprint": {
             "name": one_line(sprint.get("name") or "Sprint", 80),
             "start": sprint.get("start"),

@@ -4,7 +4,7 @@ states (`ticket_states`, or the table `stored_ticket_states` filled once per rep
 the instant among those the states were built for.
 
 Assignees are the *current* assignments (`TicketAssignee`); a ticket with two assignees counts
-fully for both. Point sums treat unpointed tickets as 0 points; they still count in every count.
+in both people's ticket counts and shares its points between them. Point sums treat unpointed tickets as 0 points; they still count in every count.
 """
 
 from __future__ import annotations
@@ -68,20 +68,30 @@ def status_breakdown(
 
 def assignee_load(session: Session, states: FromClause, idx: int) -> list[dict[str, object]]:
     """Open tickets/points and done points per assignee of the scope at instant `idx` (most
-    open first); unassigned work is one row with `id` None."""
+    open first); unassigned work is one row with `id` None.
+
+    A ticket counts once in each of its assignees' ticket counts, but its points are shared
+    evenly between them, so the column sums equal the sprint's remaining and completed points
+    (a lead adds them up; counting a pair's 5 points twice made "done" exceed completed)."""
     is_open = states.c.is_complete == 0
+    sharers = (
+        select(LINK.c.ticket_id, func.count().label("n"))
+        .group_by(LINK.c.ticket_id)
+        .subquery("sharers")
+    )
+    share = states.c.scope_points / func.coalesce(sharers.c.n, 1)
     query = (
         select(
             LINK.c.person_id,
             func.max(PERSON.c.name),
             func.sum(case((is_open, 1), else_=0)),
-            func.sum(case((is_open, states.c.scope_points), else_=0.0)),
-            func.sum(case((is_open, 0.0), else_=states.c.scope_points)),
+            func.sum(case((is_open, share), else_=0.0)),
+            func.sum(case((is_open, 0.0), else_=share)),
         )
         .select_from(
-            states.outerjoin(LINK, LINK.c.ticket_id == states.c.ticket_id).outerjoin(
-                PERSON, PERSON.c.id == LINK.c.person_id
-            )
+            states.outerjoin(LINK, LINK.c.ticket_id == states.c.ticket_id)
+            .outerjoin(PERSON, PERSON.c.id == LINK.c.person_id)
+            .outerjoin(sharers, sharers.c.ticket_id == states.c.ticket_id)
         )
         .where(states.c.idx == idx, states.c.in_scope == 1)
         .group_by(LINK.c.person_id)
@@ -102,7 +112,8 @@ def assignee_load(session: Session, states: FromClause, idx: int) -> list[dict[s
 
 def attention_tickets(session: Session, states: FromClause, idx: int) -> list[ScopeTicket]:
     """Scope tickets at instant `idx` that are blocked (by the statuses the states were built
-    with), in progress, or unpointed (and not complete)."""
+    with) or in progress and not complete, and every unpointed one (done or not, as
+    `unpointed_count` counts them)."""
     query = (
         select(
             TICKET.c.id,
@@ -120,10 +131,12 @@ def attention_tickets(session: Session, states: FromClause, idx: int) -> list[Sc
         .where(
             states.c.idx == idx,
             states.c.in_scope == 1,
-            states.c.is_complete == 0,
             or_(
-                states.c.is_blocked == 1,
-                states.c.category == IN_PROGRESS,
+                and_(
+                    states.c.is_complete == 0,
+                    or_(states.c.is_blocked == 1, states.c.category == IN_PROGRESS),
+                ),
+                # every unpointed ticket, done ones too: `unpointed_count` counts them all
                 states.c.points.is_(None),
             ),
         )

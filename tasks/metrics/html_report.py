@@ -11,6 +11,7 @@ from pathlib import Path
 from markupsafe import Markup
 
 from tasks.file_names import safe_stem
+from tasks.metrics.odds import odds_sentence
 from tasks.templating import environment
 
 
@@ -20,7 +21,11 @@ def render_sprint_html(report: dict, chart_svg: str | None) -> str:
     return (
         environment("report", "html")
         .get_template("sprint.html.j2")
-        .render(report=report, chart_svg=svg)
+        .render(
+            report=report,
+            chart_svg=svg,
+            odds=odds_sentence(report["metrics"], report["sprint"]["end"]),
+        )
     )
 
 

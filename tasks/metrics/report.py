@@ -25,6 +25,7 @@ from tasks.metrics.breakdown import (
     status_breakdown,
 )
 from tasks.metrics.calendar import day_end, day_start, days_between, working_days
+from tasks.metrics.odds import completion_odds, daily_throughputs
 from tasks.metrics.scope import (
     ScopePoint,
     scope_timeline,
@@ -62,7 +63,8 @@ def sprint_report(session: Session, sprint: Sprint, today: date, settings: Setti
     closed = end < today
     # A closed sprint's carry-over also needs where its tickets are now: one more instant.
     questions = [*instants, day_end(today, tz)] if closed else instants
-    with stored_ticket_states(session, sprint.id, questions, settings.blocked_statuses) as states:
+    statuses = settings.blocked_statuses, settings.canceled_statuses
+    with stored_ticket_states(session, sprint.id, questions, *statuses) as states:
         timeline = timeline_totals(session, states, instants)
         listed = attention_tickets(session, states, at_idx)
         cycles = cycle_times(session, states, at_idx, at)
@@ -73,7 +75,9 @@ def sprint_report(session: Session, sprint: Sprint, today: date, settings: Setti
     committed = timeline[0].scope_points
 
     burndown = _burndown(session, sprint, days, timeline[1:], committed, today)
-    velocity = _velocity(session, today, settings)
+    closed_sprints = _closed_sprints(session, today)
+    velocity = _velocity(session, closed_sprints, settings)
+    odds = _odds(session, sprint, closed_sprints, today, now, settings)
     forecast, forecast_detail = _forecast(start, end, today, now)
 
     names = assignee_names(session, [ticket.id for ticket in listed])
@@ -101,9 +105,7 @@ def sprint_report(session: Session, sprint: Sprint, today: date, settings: Setti
         for t in listed
         if not t.blocked and t.category == "in_progress" and days_in_status(t) >= AGING_DAYS
     ]
-    at_risk = [{**row, "reason": f"blocked for {row['days_blocked']} d"} for row in blocked] + [
-        {**row, "reason": f"in progress for {row['days_in_status']} d"} for row in aging
-    ]
+    at_risk = attention_list(blocked, aging)
 
     return {
         "sprint": {
@@ -128,11 +130,15 @@ def sprint_report(session: Session, sprint: Sprint, today: date, settings: Setti
             "done_count": now.done_count,
             "blocked_count": now.blocked_count,
             "unpointed_count": now.unpointed_count,
+            "canceled_count": now.canceled_count,
+            "canceled_points": _pts(now.canceled_points),
             "velocity": None if velocity is None else _pts(velocity),
             "forecast": forecast,
+            "forecast_probability": odds["forecast_probability"],
+            "forecast_dates": odds["forecast_dates"],
             "committed_estimated": as_utc(sprint.first_seen_at) > instants[0] if started else True,
         },
-        "forecast_detail": forecast_detail,
+        "forecast_detail": {**forecast_detail, "odds": odds["forecast_odds_detail"]},
         "by_status": by_status,
         "by_assignee": by_assignee,
         "burndown": burndown,
@@ -144,6 +150,9 @@ def sprint_report(session: Session, sprint: Sprint, today: date, settings: Setti
             "median_days": round(statistics.median(cycles), 2) if cycles else None,
             "p85_days": round(_percentile(cycles, 0.85), 2) if cycles else None,
             "count": len(cycles),
+            # Done tickets we never saw in progress (done before the first sync, or moved
+            # straight to done): Notion keeps no status history, so their start is unknown.
+            "unmeasured_count": max(0, now.done_count - len(cycles)),
         },
         "carry_over": {
             "count": len(carry_over),
@@ -151,6 +160,25 @@ def sprint_report(session: Session, sprint: Sprint, today: date, settings: Setti
             "tickets": carry_over,
         },
     }
+
+
+def attention_list(
+    blocked: list[dict[str, Any]], aging: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """The one ranked list of what needs attention in a sprint, which every channel (CLI, report,
+    email, daily summary, artifacts) shows as is: blocked tickets, longest blocked first, then
+    aging work in progress, longest in its status first; ties by key. Each row says why."""
+
+    def ranked(rows: list[dict[str, Any]], days: str) -> list[dict[str, Any]]:
+        return sorted(rows, key=lambda row: (-row[days], row["key"] or "", row["id"]))
+
+    return [
+        {**row, "reason": f"blocked for {row['days_blocked']} d"}
+        for row in ranked(blocked, "days_blocked")
+    ] + [
+        {**row, "reason": f"in progress for {row['days_in_status']} d"}
+        for row in ranked(aging, "days_in_status")
+    ]
 
 
 def _burndown(
@@ -161,11 +189,13 @@ def _burndown(
     committed: float,
     today: date,
 ) -> list[dict[str, Any]]:
-    """Remaining points at the end of each day: the stored snapshot for past days (what a rollup
-    saw then), the live figure for today. Ideal: committed down to 0 over working days."""
+    """Scope and remaining points at the end of each day: the stored snapshot for past days
+    (what a rollup saw then), the live figures for today; both from the same source, so a
+    chart's scope line is never below its remaining line. Ideal: committed down to 0 over
+    working days."""
     start, end = sprint.start or today, sprint.end or today
     stored = {
-        snap.day: snap.remaining_points
+        snap.day: (snap.scope_points, snap.remaining_points)
         for snap in session.exec(
             select(SprintSnapshot).where(
                 SprintSnapshot.sprint_id == sprint.id, SprintSnapshot.day < today
@@ -177,12 +207,12 @@ def _burndown(
     for day, point in zip(days, day_points, strict=True):
         done = working_days(start, day)
         ideal = committed * (1 - done / total) if total else 0.0
-        remaining = (
-            stored.get(day, point.remaining_points) if day < today else point.remaining_points
-        )
+        live = (point.scope_points, point.remaining_points)
+        scope, remaining = stored.get(day, live) if day < today else live
         rows.append(
             {
                 "date": day.isoformat(),
+                "scope_points": _pts(scope),
                 "remaining_points": _pts(remaining),
                 "ideal_points": _pts(ideal),
             }
@@ -190,30 +220,67 @@ def _burndown(
     return rows
 
 
-def _velocity(session: Session, today: date, settings: Settings) -> float | None:
-    """Mean completed points of the last closed sprints (end < today): from the snapshot of
-    their last day when a rollup stored one, else recomputed from events."""
-    closed = session.exec(
-        select(Sprint)
-        .where(Sprint.removed_at.is_(None), Sprint.end < today)  # type: ignore[union-attr,operator]
-        .order_by(Sprint.end.desc())  # type: ignore[union-attr]
-        .limit(VELOCITY_SPRINTS)
-    ).all()
+def _closed_sprints(session: Session, today: date) -> list[Sprint]:
+    """The last VELOCITY_SPRINTS sprints that ended before `today`, newest first."""
+    return list(
+        session.exec(
+            select(Sprint)
+            .where(Sprint.removed_at.is_(None), Sprint.end < today)  # type: ignore[union-attr,operator]
+            .order_by(Sprint.end.desc())  # type: ignore[union-attr]
+            .limit(VELOCITY_SPRINTS)
+        ).all()
+    )
+
+
+def _velocity(session: Session, closed: list[Sprint], settings: Settings) -> float | None:
+    """Mean completed points of the last closed sprints, recomputed from events at the end of
+    each one's last day.
+
+    Not read from the stored snapshots: those hold what a rollup counted then, and a team that
+    later names a status canceled (`CONDUCTOR_CANCELED_STATUSES`) must see its velocity lose
+    that work too. Three sprints, one statement each."""
     if not closed:
         return None
     completed = []
     for sprint in closed:
-        snapshot = session.exec(
-            select(SprintSnapshot).where(
-                SprintSnapshot.sprint_id == sprint.id, SprintSnapshot.day == sprint.end
-            )
-        ).first()
-        if snapshot is not None:
-            completed.append(snapshot.completed_points)
-        else:
-            [point] = scope_timeline(session, sprint.id, [day_end(sprint.end, settings.tz)])  # type: ignore[arg-type]
-            completed.append(point.completed_points)
+        assert sprint.end is not None
+        [point] = scope_timeline(
+            session,
+            sprint.id,
+            [day_end(sprint.end, settings.tz)],
+            settings.blocked_statuses,
+            settings.canceled_statuses,
+        )
+        completed.append(point.completed_points)
     return sum(completed) / len(completed)
+
+
+def _odds(
+    session: Session,
+    sprint: Sprint,
+    closed: list[Sprint],
+    today: date,
+    now: ScopePoint,
+    settings: Settings,
+) -> dict[str, Any]:
+    """`forecast_probability` and `forecast_dates` (see `tasks.metrics.odds`), drawn from the
+    closed sprints' and this sprint's past working days."""
+    start, end = sprint.start or today, sprint.end or today
+    history = daily_throughputs(session, [*closed, sprint], today, settings)
+    odds = completion_odds(
+        now.remaining_points, history, max(today, start), end, seed=f"{sprint.id}:{today}"
+    )
+    probability = odds.probability
+    if end < today and probability is not None:
+        probability = 1.0 if now.remaining_points <= 0 else 0.0  # the end is past: it is known
+    return {
+        "forecast_probability": probability,
+        "forecast_dates": {
+            "p50": odds.p50.isoformat() if odds.p50 else None,
+            "p85": odds.p85.isoformat() if odds.p85 else None,
+        },
+        "forecast_odds_detail": {"history_days": odds.history_days, "reason": odds.reason},
+    }
 
 
 def _forecast(start: date, end: date, today: date, now: ScopePoint) -> tuple[str, dict]:

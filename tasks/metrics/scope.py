@@ -21,6 +21,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import (
     Column,
@@ -32,6 +33,7 @@ from sqlalchemy import (
     and_,
     case,
     cast,
+    false,
     func,
     insert,
     literal,
@@ -48,7 +50,7 @@ from sqlalchemy.sql.selectable import CTE, FromClause, Subquery
 from sqlmodel import Session
 
 from models import Ticket, TicketEvent
-from models.tickets import COMPLETE
+from models.tickets import CANCELED, COMPLETE, fold_status
 
 EVENT = TicketEvent.__table__  # type: ignore[attr-defined]
 TICKET = Ticket.__table__  # type: ignore[attr-defined]
@@ -74,6 +76,8 @@ class ScopePoint:
     unpointed_count: int = 0
     added_points: float = 0.0
     removed_points: float = 0.0
+    canceled_count: int = 0
+    canceled_points: float = 0.0
 
     @property
     def remaining_points(self) -> float:
@@ -164,12 +168,29 @@ def _values_at(history: CTE, inst: CTE) -> Subquery:
     )
 
 
+def _status_in(status: Any, names: Sequence[str]) -> Any:
+    """`status` is one of `names`, compared as `fold_status` compares them, in SQL."""
+    if not names:
+        return false()
+    folded = func.lower(func.replace(func.coalesce(status, ""), "\u2019", "'"))
+    return folded.in_([fold_status(name) for name in names])
+
+
 def ticket_states(
-    sprint_id: str, instants: Sequence[datetime], blocked_statuses: Sequence[str]
+    sprint_id: str,
+    instants: Sequence[datetime],
+    blocked_statuses: Sequence[str],
+    canceled_statuses: Sequence[str] = (),
 ) -> CTE:
     """One row per (candidate ticket, instant index `idx`): the ticket's sprint, points, status,
     category, since when it has had that status, and 0/1 flags `in_scope`, `is_complete`,
-    `is_blocked` for `sprint_id`. A building block for the queries below; runs nothing."""
+    `is_blocked`, `is_canceled` for `sprint_id`. A building block for the queries below; runs
+    nothing.
+
+    Canceled work (category `canceled`, or a status named in `canceled_statuses` — matched by
+    name here, not only at sync time, so history stored before a team listed a status still
+    reads right) is in the sprint but out of its scope: its points leave the scope when it is
+    canceled, and it never counts as complete."""
     inst = _instants(instants)
     candidates = _candidates(sprint_id)
     matched = _values_at(_history(candidates), inst)
@@ -228,21 +249,27 @@ def ticket_states(
         )
         .subquery("states")
     )
-    in_scope = and_(states.c.sprint_id == sprint_id, states.c.removed == 0)
+    in_sprint = and_(states.c.sprint_id == sprint_id, states.c.removed == 0)
+    canceled = and_(
+        in_sprint,
+        # COALESCE: a status or category may be NULL (a ticket first seen has no known past
+        # status), and NULL must read as "not canceled", not poison `in_scope` below.
+        or_(
+            func.coalesce(states.c.category, "") == CANCELED,
+            _status_in(states.c.status, canceled_statuses),
+        ),
+    )
+    in_scope = and_(in_sprint, ~canceled)
     return select(
         states,
         case((in_scope, 1), else_=0).label("in_scope"),
         case((and_(in_scope, states.c.category == COMPLETE), 1), else_=0).label("is_complete"),
-        case(
-            (
-                and_(
-                    in_scope, func.lower(states.c.status).in_([s.lower() for s in blocked_statuses])
-                ),
-                1,
-            ),
-            else_=0,
-        ).label("is_blocked"),
+        case((and_(in_scope, _status_in(states.c.status, blocked_statuses)), 1), else_=0).label(
+            "is_blocked"
+        ),
+        case((canceled, 1), else_=0).label("is_canceled"),
         case((in_scope, func.coalesce(states.c.points, 0.0)), else_=0.0).label("scope_points"),
+        case((canceled, func.coalesce(states.c.points, 0.0)), else_=0.0).label("canceled_points"),
     ).cte("ticket_states")
 
 
@@ -257,6 +284,7 @@ def stored_ticket_states(
     sprint_id: str,
     instants: Sequence[datetime],
     blocked_statuses: Sequence[str],
+    canceled_statuses: Sequence[str] = (),
 ) -> Iterator[Table]:
     """`ticket_states` computed once into a temporary table, for a caller that asks several
     questions about the same sprint and instants (each `ticket_states` statement replays the
@@ -276,14 +304,18 @@ def stored_ticket_states(
         Column("status", String),
         Column("category", String),
         Column("status_since", AT_TYPE),
-        *(Column(name, Integer) for name in ("removed", "in_scope", "is_complete", "is_blocked")),
+        *(
+            Column(name, Integer)
+            for name in ("removed", "in_scope", "is_complete", "is_blocked", "is_canceled")
+        ),
         Column("scope_points", Float),
+        Column("canceled_points", Float),
         schema=_TEMP_SCHEMA[dialect],
     )
     connection = session.connection()
     connection.execute(DropTable(table, if_exists=True))
     connection.execute(CreateTable(table))
-    states = ticket_states(sprint_id, instants, blocked_statuses)
+    states = ticket_states(sprint_id, instants, blocked_statuses, canceled_statuses)
     connection.execute(insert(table).from_select([c.name for c in table.columns], select(states)))
     yield table
     connection.execute(DropTable(table, if_exists=True))
@@ -294,6 +326,7 @@ def scope_timeline(
     sprint_id: str,
     instants: Sequence[datetime],
     blocked_statuses: Sequence[str] = (),
+    canceled_statuses: Sequence[str] = (),
 ) -> list[ScopePoint]:
     """The sprint's totals at each of `instants` (ascending, aware UTC), in one statement.
 
@@ -302,7 +335,8 @@ def scope_timeline(
     """
     if not instants:
         return []
-    return timeline_totals(session, ticket_states(sprint_id, instants, blocked_statuses), instants)
+    states = ticket_states(sprint_id, instants, blocked_statuses, canceled_statuses)
+    return timeline_totals(session, states, instants)
 
 
 def timeline_totals(
@@ -329,6 +363,8 @@ def timeline_totals(
             func.sum(unpointed),
             func.sum(case((steps.c.delta > 0, steps.c.delta), else_=0.0)),
             func.sum(case((steps.c.delta < 0, -steps.c.delta), else_=0.0)),
+            func.sum(steps.c.is_canceled),
+            func.sum(steps.c.canceled_points),
         )
         .group_by(steps.c.idx)
         .order_by(steps.c.idx)
@@ -340,7 +376,8 @@ def timeline_totals(
         if row is None:
             points.append(ScopePoint(instant=instant))
             continue
-        scope, done, count, done_count, blocked, unpointed_count, added, removed = row
+        (scope, done, count, done_count, blocked, unpointed_count, added, removed) = row[:8]
+        canceled_count, canceled_points = row[8:]
         points.append(
             ScopePoint(
                 instant=instant,
@@ -352,6 +389,8 @@ def timeline_totals(
                 unpointed_count=int(unpointed_count or 0),
                 added_points=float(added or 0) if idx else 0.0,
                 removed_points=float(removed or 0) if idx else 0.0,
+                canceled_count=int(canceled_count or 0),
+                canceled_points=float(canceled_points or 0),
             )
         )
     return points

@@ -64,7 +64,9 @@ def record_snapshots(session: Session, today: date, settings: Settings) -> int:
         ]
         days = [*missing, last_day]
         instants = [day_end(day, settings.tz) for day in days]
-        points = scope_timeline(session, sprint.id, instants, settings.blocked_statuses)
+        points = scope_timeline(
+            session, sprint.id, instants, settings.blocked_statuses, settings.canceled_statuses
+        )
         observed = last_day == today
         bulk_upsert(
             session,

@@ -27,6 +27,7 @@ from tasks.notion.mapping import (
     detect_sprint_mapping,
     detect_ticket_mapping,
 )
+from tasks.notion.status_categories import StatusRules
 
 log = logging.getLogger(__name__)
 
@@ -92,7 +93,12 @@ def plan_source(
     else:
         database_id = settings.notion_tickets_database_id or ""
         source_id, schema = resolve_data_source(gateway, database_id)
-        mapping = detect_ticket_mapping(schema, settings.notion_property_map, sprints_source_id)
+        mapping = detect_ticket_mapping(
+            schema,
+            settings.notion_property_map,
+            sprints_source_id,
+            StatusRules.from_settings(settings),
+        )
     state = session.get(SyncState, source_id)
     full_scan = (
         full_refresh

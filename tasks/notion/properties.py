@@ -33,6 +33,7 @@ from tasks.notion.property_text import (
     parse_last_edited_time,
     parse_people,
     parse_phone_number,
+    parse_place,
     parse_relation,
     parse_rich_text,
     parse_title,
@@ -139,6 +140,7 @@ _PARSERS: dict[str, Callable[[Any], Any]] = {
     "files": parse_files,
     "verification": parse_verification,
     "button": parse_button,
+    "place": parse_place,
 }
 
 

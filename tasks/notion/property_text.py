@@ -140,6 +140,31 @@ def parse_url(prop: Any) -> str | None:
     return optional_str(payload(prop, "url"), "url")
 
 
+@guard("place")
+def parse_place(prop: Any) -> str | None:
+    """A place as one line of text: "name, address" (either alone if the other is missing).
+
+    Notion's value is `{"lat", "lon", "name"?, "address"?, "google_place_id"?, …}` or null. A
+    place with neither name nor address reads as its coordinates ("52.52, 13.405"), so a
+    dropped pin still shows somewhere; the ids are lookup keys of map providers, not text.
+    """
+    value = payload(prop, "place")
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        raise wrong_value("place", "a place object or null", value)
+    name = (optional_str(value.get("name"), "place") or "").strip()
+    address = (optional_str(value.get("address"), "place") or "").strip()
+    if name and address:
+        return address if address.startswith(name) else f"{name}, {address}"
+    if name or address:
+        return name or address
+    lat, lon = value.get("lat"), value.get("lon")
+    if all(isinstance(c, int | float) and not isinstance(c, bool) for c in (lat, lon)):
+        return f"{lat:g}, {lon:g}"
+    raise wrong_value("place", "a name, an address or lat/lon numbers", value)
+
+
 @guard("email")
 def parse_email(prop: Any) -> str | None:
     return optional_str(payload(prop, "email"), "email")

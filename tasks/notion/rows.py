@@ -13,12 +13,13 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, tzinfo
 from typing import Any
 
-from tasks.notion.mapping import FIELD_TYPES, SprintMapping, TicketMapping, guess_status_category
+from tasks.notion.mapping import FIELD_TYPES, SprintMapping, TicketMapping
 from tasks.notion.properties import parse_property
 from tasks.notion.property_text import parse_mentioned_people, parse_timestamp, parse_user
 from tasks.notion.property_values import (
@@ -42,13 +43,6 @@ __all__ = [
 
 class MalformedPageError(ValueError):
     """A page object so broken (no id, no properties) that no row can be made; quarantine it."""
-
-
-def _category(status: StatusValue, mapping: TicketMapping) -> str:
-    if status.id is not None and status.id in mapping.status_option_categories:
-        return mapping.status_option_categories[status.id]
-    category = mapping.status_categories.get(status.name)
-    return category if category is not None else guess_status_category(status.name)
 
 
 @dataclass(slots=True)
@@ -153,6 +147,26 @@ def _text(value: Any) -> str | None:
     return str(value)
 
 
+def _points(properties: dict[str, Any], name: str, errors: list[dict[str, Any]]) -> float | None:
+    """Story points from a number, a formula/rollup number, or a select of numbers ("5" → 5.0).
+
+    A select option that is not a number ("XL", "?") leaves the points empty, with the reason
+    in `parse_errors`; the ticket is stored all the same.
+    """
+    value = _read(properties, name, "points", errors)
+    prop = properties.get(name)
+    if isinstance(value, str):
+        with contextlib.suppress(ValueError):
+            number = float(value.strip().replace(",", "."))
+            if math.isfinite(number):
+                return number
+        kind = prop.get("type") if isinstance(prop, dict) else None
+        _error(errors, name, kind, f"{kind} value {value!r} is not a number of points")
+        return None
+    value = _coerce(value, (int, float), name, prop, errors)
+    return None if value is None else float(value)
+
+
 def _calendar_day(moment: date | datetime | None, tz: tzinfo | None) -> date | None:
     if moment is None or not isinstance(moment, datetime):
         return moment
@@ -251,21 +265,14 @@ def ticket_row(
     status: str | None = None
     status_category: str | None = None
     if isinstance(status_value, StatusValue):
-        status, status_category = status_value.name, _category(status_value, mapping)
+        status = status_value.name
+        status_category = mapping.category_of(status, status_value.id)
     elif isinstance(status_value, str):  # select-based status
-        status = status_value
-        status_category = mapping.status_categories.get(status) or guess_status_category(status)
+        status, status_category = status_value, mapping.category_of(status_value)
 
     points = None
     if mapping.points is not None:
-        points = _coerce(
-            _read(properties, mapping.points, "points", errors),
-            (int, float),
-            mapping.points,
-            properties.get(mapping.points),
-            errors,
-        )
-        points = None if points is None else float(points)
+        points = _points(properties, mapping.points, errors)
 
     sprint_id: str | None = None
     if mapping.sprint is not None:
@@ -388,6 +395,9 @@ def sprint_row(page: Any, mapping: SprintMapping, data_source_id: str, tz: tzinf
 
     name = _text(_read(properties, mapping.title, "title", errors)) or ""
     start, end = _day_range(properties, mapping.dates, "sprint_dates", errors, tz)
+    if mapping.dates_end is not None:  # a Start and an End property rather than one range
+        end_start, end_end = _day_range(properties, mapping.dates_end, "sprint_dates", errors, tz)
+        end = end_end or end_start
     status = _text(_read(properties, mapping.status, "sprint_status", errors))
 
     url = page.get("url")

@@ -13,21 +13,23 @@ from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import func
 from sqlmodel import Session, select
 
-from models.base import as_utc
 from models.people import Person
 from models.settings import Settings
 from models.sprints import Sprint, find_sprint
-from models.tickets import COMPLETE, IN_PROGRESS, Ticket, TicketAssignee, TicketEvent
+from models.tickets import (
+    CANCELED,
+    COMPLETE,
+    IN_PROGRESS,
+    Ticket,
+    TicketAssignee,
+    TicketEvent,
+    fold_status,
+)
 
 logger = logging.getLogger(__name__)
 
-#: Work in progress for at least this many days is "aging" and worth a mention.
-AGING_DAYS = 5
-#: At most this many aging tickets are carried in the facts (the oldest first).
-MAX_AGING = 50
 #: Ticket descriptions are cut to this many characters: enough for context, cheap in tokens.
 DESCRIPTION_CHARS = 160
 #: At most this many tickets per section are carried in the facts (priority, then key, first);
@@ -37,7 +39,16 @@ MAX_PER_SECTION = 100
 _CHUNK = 5_000
 
 #: Fact sections in order of importance; prompt selection drops from the end first.
-SECTIONS = ("blocked", "completed", "scope_added", "scope_removed", "started", "unblocked", "aging")
+SECTIONS = (
+    "blocked",
+    "completed",
+    "canceled",
+    "scope_added",
+    "scope_removed",
+    "started",
+    "unblocked",
+    "attention",
+)
 
 
 def day_window(day: date, settings: Settings) -> tuple[datetime, datetime]:
@@ -48,13 +59,17 @@ def day_window(day: date, settings: Settings) -> tuple[datetime, datetime]:
 
 
 def daily_facts(session: Session, day: date, settings: Settings) -> dict[str, Any]:
-    """Facts for `day`: tickets completed, started, blocked, unblocked, added to or removed from
-    the current sprint, aging work in progress, and the current sprint's numbers and forecast.
+    """Facts for `day`: tickets completed, canceled, started, blocked, unblocked, added to or
+    removed from the current sprint, what in that sprint needs attention, and its numbers and
+    forecast.
 
     Each ticket fact is `{"key", "title", "assignees", "url", "status", "points", "priority",
-    "description"}` (aging ones add `days_in_progress`). A ticket appears in at most one of
-    completed/started (a ticket started and finished the same day counts as completed).
-    Sections hold at most MAX_PER_SECTION tickets, most urgent first; `counts` has the totals.
+    "description"}`; `attention` facts add `reason` ("blocked for 7 d") and are the sprint
+    report's own ranked list (`at_risk`), so the summary names the same tickets, in the same
+    order, as `conductor sprint`, the HTML report and the email. A ticket appears in at most one
+    of completed/canceled/started (a ticket started and finished the same day counts as
+    completed). Sections hold at most MAX_PER_SECTION tickets, most urgent first; `counts` has
+    the totals.
     """
     start, end = day_window(day, settings)
     sprint = find_sprint(session, "current", day)
@@ -73,12 +88,22 @@ def daily_facts(session: Session, day: date, settings: Settings) -> dict[str, An
         .order_by(TicketEvent.at, TicketEvent.id)
     ).all()
     blocked_names = {name.lower() for name in settings.blocked_statuses}
-    ids: dict[str, set[str]] = {section: set() for section in SECTIONS if section != "aging"}
+    canceled_names = {fold_status(name) for name in settings.canceled_statuses}
+
+    def category(name: str | None, stored: str | None) -> str | None:
+        """The stored category, with canceled statuses read as the metrics read them."""
+        return CANCELED if fold_status(name or "") in canceled_names else stored
+
+    ids: dict[str, set[str]] = {section: set() for section in SECTIONS if section != "attention"}
     for event in events:
         if event.field == "status":
             was_blocked = (event.old_value or "").lower() in blocked_names
             is_blocked = (event.new_value or "").lower() in blocked_names
-            if event.new_category == COMPLETE and event.old_category != COMPLETE:
+            old_category = category(event.old_value, event.old_category)
+            new_category = category(event.new_value, event.new_category)
+            if new_category == CANCELED and old_category != CANCELED:
+                ids["canceled"].add(event.ticket_id)
+            elif new_category == COMPLETE and old_category != COMPLETE:
                 ids["completed"].add(event.ticket_id)
             elif event.new_category == IN_PROGRESS and event.old_category not in (
                 IN_PROGRESS,
@@ -94,7 +119,8 @@ def daily_facts(session: Session, day: date, settings: Settings) -> dict[str, An
                 ids["scope_added"].add(event.ticket_id)
             elif event.old_sprint_id == sprint.id and event.new_sprint_id != sprint.id:
                 ids["scope_removed"].add(event.ticket_id)
-    ids["started"] -= ids["completed"]
+    ids["started"] -= ids["completed"] | ids["canceled"]
+    ids["completed"] -= ids["canceled"]
 
     index = _ticket_index(session, set().union(*ids.values()))
     # A ticket blocked and unblocked again on the same day is not blocked now.
@@ -109,24 +135,23 @@ def daily_facts(session: Session, day: date, settings: Settings) -> dict[str, An
         ]
         for section, members in ids.items()
     }
-    aging = _aging_ticket_ids(session, end)
-    wanted = set(aging).union(*chosen.values())
+    sprint_facts, attention = _sprint_facts(session, sprint, day, settings)
+    reasons = {row["id"]: row["reason"] for row in attention}
+    wanted = set(reasons).union(*chosen.values())
     tickets = _tickets_by_id(session, wanted)
     names = _assignee_names(session, wanted)
 
     facts: dict[str, Any] = {"date": day.isoformat(), "timezone": settings.timezone}
     for section, members in chosen.items():
         facts[section] = [fact for _, fact in _ticket_facts_with_ids(members, tickets, names)]
-    facts["aging"] = [
-        {**fact, "days_in_progress": aging[fact_id]}
-        for fact_id, fact in _ticket_facts_with_ids(aging, tickets, names)
+    facts["attention"] = [
+        {**fact, "reason": reasons[fact_id]}
+        for fact_id, fact in _ticket_facts_with_ids(list(reasons)[:MAX_PER_SECTION], tickets, names)
     ]
-    facts["counts"] = {
-        **{section: len(members & index.keys()) for section, members in ids.items()},
-        "aging": len(aging),
-    }
-    facts["counts"] = {section: facts["counts"][section] for section in SECTIONS}
-    facts["sprint"] = _sprint_facts(session, sprint, day, settings)
+    counts = {section: len(members & index.keys()) for section, members in ids.items()}
+    counts["attention"] = len(attention)
+    facts["counts"] = {section: counts[section] for section in SECTIONS}
+    facts["sprint"] = sprint_facts
     return facts
 
 
@@ -142,32 +167,6 @@ def _ticket_index(session: Session, ids: set[str]) -> dict[str, tuple[str, str, 
         for ticket_id, priority, key, title, status in rows:
             index[ticket_id] = (priority or "~", key or "~", title or "", status or "")
     return index
-
-
-def _aging_ticket_ids(session: Session, before: datetime) -> dict[str, int]:
-    """In-progress tickets whose latest move into progress is ≥ AGING_DAYS before `before`.
-
-    Returns ticket id → whole days in progress, at most MAX_AGING, oldest first.
-    """
-    entered = (
-        select(TicketEvent.ticket_id, func.max(TicketEvent.at).label("since"))
-        .where(TicketEvent.field == "status", TicketEvent.new_category == IN_PROGRESS)
-        .group_by(TicketEvent.ticket_id)
-        .subquery()
-    )
-    threshold = before - timedelta(days=AGING_DAYS)
-    rows = session.exec(
-        select(Ticket.id, entered.c.since)
-        .join(entered, entered.c.ticket_id == Ticket.id)
-        .where(
-            Ticket.status_category == IN_PROGRESS,
-            Ticket.removed_at.is_(None),  # type: ignore[union-attr]
-            entered.c.since <= threshold,
-        )
-        .order_by(entered.c.since, Ticket.id)
-        .limit(MAX_AGING)
-    ).all()
-    return {ticket_id: (before - as_utc(since)).days for ticket_id, since in rows}  # type: ignore[operator]
 
 
 def _chunks(values: Iterable[str]) -> Iterable[list[str]]:
@@ -227,14 +226,15 @@ def _ticket_facts_with_ids(
 
 def _sprint_facts(
     session: Session, sprint: Sprint | None, day: date, settings: Settings
-) -> dict[str, Any] | None:
-    """The current sprint's identity, metrics and forecast from the metrics module.
+) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
+    """The current sprint's identity, metrics and forecast, and its ranked attention list
+    (`at_risk`), from the metrics module's sprint report.
 
     Isolated so facts still work (with identity only) if the metrics report cannot be built:
     a missing forecast must not cost the team its daily summary.
     """
     if sprint is None:
-        return None
+        return None, []
     numbers: dict[str, Any] = {
         "id": sprint.id,
         "name": sprint.name,
@@ -247,11 +247,11 @@ def _sprint_facts(
         report = sprint_report(session, sprint, day, settings)
     except Exception as exc:  # metrics are supplementary here; log and carry on without them
         logger.warning("sprint metrics unavailable for the summary: %s", exc)
-        return numbers
+        return numbers, []
     numbers["metrics"] = dict(report.get("metrics") or {})
     numbers["blocked_count"] = numbers["metrics"].get("blocked_count")
     numbers["forecast"] = numbers["metrics"].get("forecast")
-    return numbers
+    return numbers, list(report.get("at_risk") or [])
 
 
 def fact_keys(facts: dict[str, Any]) -> set[str]:

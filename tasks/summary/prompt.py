@@ -4,7 +4,7 @@ Ticket titles and descriptions are written by anyone with access to the workspac
 inside a `<tickets>` … `</tickets>` fence that the system prompt declares to be data, and any
 fence markers inside them are removed so no ticket can close the fence early. The prompt stays
 within `PROMPT_TOKEN_BUDGET` whatever the workspace size: items are kept in order of importance
-(blocked, completed, scope changes, started, unblocked, aging) and the rest become "and N more".
+(blocked, completed, canceled, scope changes, started, unblocked, needs attention) and the rest become "and N more".
 """
 
 from __future__ import annotations
@@ -28,11 +28,12 @@ TITLE_CHARS = 100
 SECTION_TITLES = {
     "blocked": "Newly blocked",
     "completed": "Completed",
+    "canceled": "Canceled",
     "scope_added": "Added to the sprint",
     "scope_removed": "Removed from the sprint",
     "started": "Started",
     "unblocked": "Unblocked",
-    "aging": "Aging work in progress",
+    "attention": "Needs attention in the sprint",
 }
 _FENCE = re.compile(r"<\s*/?\s*tickets\s*>", re.IGNORECASE)
 
@@ -159,6 +160,6 @@ def _item(fact: dict[str, Any]) -> dict[str, Any]:
         "title": fence_safe(fact.get("title"), TITLE_CHARS),
         "assignees": fence_safe(", ".join(fact.get("assignees") or []), 80),
         "points": fact.get("points"),
-        "days_in_progress": fact.get("days_in_progress"),
+        "reason": fence_safe(fact.get("reason"), 40),
         "description": fence_safe(fact.get("description"), 160),
     }

@@ -10,11 +10,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from tasks.metrics.odds import odds_sentence
 from tasks.summary.facts import SECTIONS
 from tasks.summary.prompt import SECTION_TITLES, fence_safe
 from tasks.templating import escape_markdown
 
 TEMPLATE_LABEL = "template"
+#: How the label line starts (`without_label` finds it by this).
+LABEL_START = "_Generated without an LLM"
 #: Items listed per section before "and N more".
 ITEMS_PER_SECTION = 10
 
@@ -25,7 +28,7 @@ def render_template_summary(facts: dict[str, Any], reason: str | None = None) ->
     lines = [
         f"# Daily summary — {facts['date']}",
         "",
-        f"_Generated without an LLM from the day's facts{why}._",
+        f"{LABEL_START} from the day's facts{why}._",
         "",
         _sprint_line(facts.get("sprint")),
     ]
@@ -45,6 +48,19 @@ def render_template_summary(facts: dict[str, Any], reason: str | None = None) ->
     return "\n".join(lines).rstrip() + "\n"
 
 
+def without_label(text: str) -> str:
+    """A template summary without its label line (and the blank line after it), for a reader
+    that says the same in its own words: the email tells stakeholders in a note of its own,
+    without the operator's reason ("no LLM configured")."""
+    lines = text.splitlines()
+    for index, line in enumerate(lines):
+        if line.startswith(LABEL_START):
+            following = lines[index + 1 : index + 2] == [""]
+            del lines[index : index + 1 + following]
+            break
+    return "\n".join(lines) + ("\n" if text.endswith("\n") else "")
+
+
 def _sprint_line(sprint: dict[str, Any] | None) -> str:
     if not sprint:
         return "No sprint is running."
@@ -57,6 +73,9 @@ def _sprint_line(sprint: dict[str, Any] | None) -> str:
             f" {metrics.get('blocked_count', 0)} blocked, forecast"
             f" {str(metrics.get('forecast') or 'unknown').replace('_', ' ')}."
         )
+        odds = odds_sentence(metrics, sprint.get("end"))
+        if odds:
+            line += f" {odds}"
     return line
 
 
@@ -65,8 +84,8 @@ def _ticket_line(item: dict[str, Any]) -> str:
     text = f"**{key}** {escape_markdown(fence_safe(item.get('title'), 100))}"
     if item.get("assignees"):
         text += f" — {escape_markdown(', '.join(item['assignees']))}"
-    if item.get("days_in_progress"):
-        text += f" ({item['days_in_progress']} days in progress)"
+    if item.get("reason"):
+        text += f" ({escape_markdown(fence_safe(item['reason'], 40))})"
     return text
 
 
