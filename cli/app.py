@@ -12,7 +12,6 @@ import logging
 import signal
 
 import typer
-from rich.markup import escape
 
 from cli import (
     assistant_commands,
@@ -25,7 +24,7 @@ from cli import (
     sprint_commands,
     summary_commands,
 )
-from cli.output import err_console
+from cli.output import err_console, shown
 from models.errors import ConductorError
 from models.settings import apply_process_defaults
 
@@ -94,5 +93,5 @@ def main() -> None:
     try:
         app()
     except ConductorError as exc:
-        err_console.print(f"[bold red]error:[/] {escape(str(exc))}", soft_wrap=True)
+        err_console.print(f"[bold red]error:[/] {shown(str(exc))}", soft_wrap=True)
         raise SystemExit(1) from None

@@ -7,12 +7,18 @@ stays fast.
 from __future__ import annotations
 
 import typer
-from rich.markdown import Markdown
-from rich.markup import escape
 from rich.table import Table
 from sqlmodel import Session
 
-from cli.output import console, err_console, print_json
+from cli.output import (
+    console,
+    err_console,
+    markdown,
+    print_json,
+    shown,
+    terminal_safe,
+    visible,
+)
 from models.db import get_engine
 from models.settings import ConfigError, get_settings
 
@@ -39,9 +45,9 @@ def search(
         table.add_column(column, overflow="fold", max_width=70 if column == "Title" else None)
     for row in payload["results"]:
         table.add_row(
-            escape(row["key"] or ""),
-            escape(row["title"][:200]),
-            escape(row["status"] or "—"),
+            shown(row["key"] or ""),
+            shown(row["title"][:200]),
+            shown(row["status"] or "—"),
             f"{row['score']:.3f}",
         )
     console.print(table)
@@ -64,12 +70,12 @@ def ask(
     if as_json:
         print_json(result)
         return
-    console.print(Markdown(result["answer"]))
+    console.print(markdown(result["answer"]))
     notes = [f"by {result['generated_by']}", f"{result['search_mode'].replace('_', '-')} search"]
     if result["unverified_citations"]:
         notes.append(f"unverified keys: {', '.join(result['unverified_citations'])}")
     notes.append(f"thread {result['thread_id']}")
-    err_console.print(f"[dim]{escape('; '.join(notes))}[/]")
+    err_console.print(f"[dim]{shown('; '.join(notes))}[/]")
 
 
 @task_app.command("create")
@@ -100,16 +106,27 @@ def task_create(
         print_json(created)
         return
     where = f" — {created['url']}" if created.get("url") else ""
-    console.print(f"Created {escape(created.get('key') or created['page_id'])}{escape(where)}")
+    console.print(f"Created {shown(created.get('key') or created['page_id'])}{shown(where)}")
 
 
 def _show_proposal(preview: dict) -> None:
+    """The fields exactly as they will be written: hidden characters (escape sequences, bidi
+    overrides, zero-width characters) are shown as escapes, never obeyed or dropped, and a
+    warning says they are there, so concealed text cannot slip past the confirmation."""
     table = Table(title="New ticket", show_header=False, title_justify="left")
     table.add_column("Field", style="bold")
     table.add_column("Value", overflow="fold", max_width=80)
+    hidden = False
     for name, value in preview.items():
-        table.add_row(escape(name), escape("—" if value in (None, "", []) else str(value)))
+        text = "—" if value in (None, "", []) else str(value)
+        hidden = hidden or terminal_safe(text) != text
+        table.add_row(shown(name), visible(text))
     console.print(table)
+    if hidden:
+        err_console.print(
+            "[bold yellow]warning:[/] this ticket contains hidden control characters, shown "
+            "above as \\x.. / \\u.... escapes; they will be written to Notion as they are."
+        )
 
 
 def api(

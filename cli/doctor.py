@@ -4,10 +4,9 @@ the Notion mapping a sync would use (which property feeds each field, and why)."
 from __future__ import annotations
 
 import typer
-from rich.markup import escape
 from rich.table import Table
 
-from cli.output import console, print_json
+from cli.output import console, print_json, shown
 from models.settings import URL_FIELDS, Settings, get_settings, redact_url
 from tasks.health import ERROR, OK, run_checks
 from tasks.notion.mapping_report import describe_mapping
@@ -44,7 +43,7 @@ def doctor(as_json: bool = typer.Option(False, "--json", help="Print JSON only."
     else:
         config = Table(title="Configuration", title_justify="left", show_header=False)
         for name, value in masked_config(settings).items():
-            config.add_row(name, escape("" if value is None else str(value)))
+            config.add_row(name, shown("" if value is None else str(value)))
         console.print(config)
         table = Table(title="Dependencies", title_justify="left")
         for column in ("Dependency", "State", "Detail", "Fix"):
@@ -53,8 +52,8 @@ def doctor(as_json: bool = typer.Option(False, "--json", help="Print JSON only."
             table.add_row(
                 check.name,
                 _STATE_STYLE.get(check.state, "[dim]not configured[/]"),
-                escape(check.detail),
-                escape(check.fix or ""),
+                shown(check.detail),
+                shown(check.fix or ""),
             )
         console.print(table)
         if mapping is not None:
@@ -66,7 +65,7 @@ def doctor(as_json: bool = typer.Option(False, "--json", help="Print JSON only."
 def _print_mapping(mapping: dict) -> None:
     """The detected mapping and the status categories in force, as two tables."""
     if mapping["error"]:
-        console.print(f"[red]Notion mapping:[/] {escape(mapping['error'])}")
+        console.print(f"[red]Notion mapping:[/] {shown(mapping['error'])}")
         return
     fields = Table(title="Notion mapping", title_justify="left")
     for column in ("Source", "Field", "Property", "Type", "Why"):
@@ -76,14 +75,14 @@ def _print_mapping(mapping: dict) -> None:
             fields.add_row(
                 source,
                 name,
-                escape(choice["property"] or "—"),
+                shown(choice["property"] or "—"),
                 choice["type"] or "",
-                escape(choice["source"]),
+                shown(choice["source"]),
             )
     console.print(fields)
     statuses = Table(title="Status categories", title_justify="left")
     for column in ("Status", "Category", "From"):
         statuses.add_column(column, overflow="fold")
     for status in mapping["status_categories"]:
-        statuses.add_row(escape(status["status"]), status["category"], status["source"])
+        statuses.add_row(shown(status["status"]), status["category"], status["source"])
     console.print(statuses)

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import typer
-from rich.markup import escape
 
 from cli.flow_runs import run_in_process
-from cli.output import console, err_console, print_json
+from cli.output import console, err_console, print_json, shown
 from models.settings import get_settings
 
 
@@ -43,19 +42,19 @@ def email(
     if as_json:
         print_json(result)
         return
-    subject = escape(result["subject"])
+    subject = shown(result["subject"])
     status = result["status"]
     if status == "preview":
         console.print(f"Preview of [bold]{subject}[/]")
         for name, path in result["paths"].items():
-            console.print(f"  {name}: {escape(path)}")
+            console.print(f"  {name}: {shown(path)}")
     elif status == "already_sent":
-        console.print(f"Already sent this period ({escape(result['key'])}): {subject}")
+        console.print(f"Already sent this period ({shown(result['key'])}): {subject}")
     elif status == "in_progress":
-        console.print(f"Another run is sending {escape(result['key'])} right now; nothing sent.")
+        console.print(f"Another run is sending {shown(result['key'])} right now; nothing sent.")
     else:
-        where = f" → {escape(result['path'])}" if result.get("path") else ""
+        where = f" → {shown(result['path'])}" if result.get("path") else ""
         verb = "Wrote" if status == "written" else "Sent"
         console.print(
-            f"{verb} [bold]{subject}[/] to {escape(', '.join(result['recipients']))}{where}"
+            f"{verb} [bold]{subject}[/] to {shown(', '.join(result['recipients']))}{where}"
         )

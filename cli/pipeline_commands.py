@@ -14,11 +14,10 @@ from pathlib import Path
 from typing import Any
 
 import typer
-from rich.markup import escape
 
 from cli.flow_runs import run_in_process
 from cli.ingest_commands import require_notion
-from cli.output import console, err_console, print_json
+from cli.output import console, err_console, print_json, shown
 from models import clock
 from models.settings import ConfigError, Settings, get_settings, load_settings, settings_in_use
 from tasks.health import prefect_api_url
@@ -125,7 +124,7 @@ def stored_counts(settings: Settings) -> dict[str, int]:
 
 def _print_story(lines: list[str], *, demo: bool) -> None:
     for line in lines:
-        console.print(escape(line), highlight=False)
+        console.print(shown(line), highlight=False)
     console.print()
     if demo:
         console.print(
@@ -284,7 +283,7 @@ def _prepare_server(api_url: str, timeout_s: float = 180) -> None:
         with temporary_settings(updates={PREFECT_API_URL: api_url}):
             ensure_zombie_automation()
     except Exception as exc:  # the server works without it; say what is missing
-        err_console.print(f"could not create the zombie-run automation: {escape(str(exc))}")
+        err_console.print(f"could not create the zombie-run automation: {shown(str(exc))}")
         return
     console.print(
         f"Runs that stop heartbeating for {SILENCE_S} s are marked Crashed (automation created)."

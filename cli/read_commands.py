@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import typer
-from rich.markup import escape
 from rich.table import Table
 from sqlmodel import Session, select
 
-from cli.output import console, print_json
+from cli.output import console, print_json, shown
 from models import Person, clock
 from models.db import get_engine
 from models.queries import load_tickets
@@ -32,12 +31,12 @@ def tickets(
         table.add_column(column, overflow="fold", max_width=60 if column == "Title" else None)
     for row in rows:
         table.add_row(
-            escape(row["key"] or ""),
-            escape(row["title"][:200]),
-            escape(row["status"] or "—"),
+            shown(row["key"] or ""),
+            shown(row["title"][:200]),
+            shown(row["status"] or "—"),
             "" if row["points"] is None else f"{row['points']:g}",
-            escape(", ".join(names.get(i, i[:8]) for i in row["assignee_ids"])),
-            escape(row["priority"] or ""),
+            shown(", ".join(names.get(i, i[:8]) for i in row["assignee_ids"])),
+            shown(row["priority"] or ""),
         )
     console.print(table)
 
@@ -54,5 +53,5 @@ def users(as_json: bool = typer.Option(False, "--json", help="Print JSON only.")
     for column in ("Name", "Email", "Type", "Id"):
         table.add_column(column)
     for row in rows:
-        table.add_row(escape(row["name"]), escape(row["email"] or ""), row["type"], row["id"])
+        table.add_row(shown(row["name"]), shown(row["email"] or ""), row["type"], row["id"])
     console.print(table)

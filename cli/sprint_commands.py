@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import typer
 from rich.columns import Columns
-from rich.markup import escape
 from rich.panel import Panel
 from rich.table import Table
 from sqlmodel import Session
 
 from cli.flow_runs import run_in_process
-from cli.output import console, err_console, print_json
+from cli.output import console, err_console, print_json, shown
 from models import clock
 from models.db import get_engine
 from models.settings import get_settings
@@ -72,7 +71,7 @@ def rollup(as_json: bool = typer.Option(False, "--json", help="Print JSON only."
         return
     m = current["metrics"]
     console.print(
-        f"{escape(current['sprint']['name'])}: [{_FORECAST_STYLE[m['forecast']]}]"
+        f"{shown(current['sprint']['name'])}: [{_FORECAST_STYLE[m['forecast']]}]"
         f"{m['forecast'].replace('_', ' ')}[/], {m['remaining_points']:g} of "
         f"{m['scope_points']:g} pts remaining"
     )
@@ -83,7 +82,7 @@ def _print_report(report: dict) -> None:
     from tasks.metrics.odds import odds_sentence
 
     s, m, detail = report["sprint"], report["metrics"], report["forecast_detail"]
-    console.print(f"[bold]{escape(s['name'])}[/]  {s['start']} → {s['end']}  (as of {s['as_of']})")
+    console.print(f"[bold]{shown(s['name'])}[/]  {s['start']} → {s['end']}  (as of {s['as_of']})")
     committed = f"{m['committed_points']:g}" + (" est." if m["committed_estimated"] else "")
     cards = [
         ("Scope", f"{m['scope_points']:g}"),
@@ -98,7 +97,7 @@ def _print_report(report: dict) -> None:
     console.print(Columns([Panel(v, title=k, expand=False) for k, v in cards]))
     style = _FORECAST_STYLE[m["forecast"]]
     console.print(
-        f"Forecast: [bold {style}]{m['forecast'].replace('_', ' ')}[/] — {escape(detail['reason'])}"
+        f"Forecast: [bold {style}]{m['forecast'].replace('_', ' ')}[/] — {shown(detail['reason'])}"
     )
     odds = odds_sentence(m, s["end"])
     if odds:
@@ -117,7 +116,7 @@ def _print_report(report: dict) -> None:
     for column in ("Status", "Tickets", "Points"):
         statuses.add_column(column, justify="left" if column == "Status" else "right")
     for name, row in report["by_status"].items():
-        statuses.add_row(escape(name), str(row["count"]), f"{row['points']:g}")
+        statuses.add_row(shown(name), str(row["count"]), f"{row['points']:g}")
     people = Table(
         title="Load", title_justify="left", caption="a shared ticket's points are split evenly"
     )
@@ -125,7 +124,7 @@ def _print_report(report: dict) -> None:
         people.add_column(column, justify="left" if column == "Assignee" else "right")
     for row in report["by_assignee"]:
         people.add_row(
-            escape(row["name"]),
+            shown(row["name"]),
             str(row["open_count"]),
             f"{row['open_points']:g}",
             f"{row['done_points']:g}",
@@ -138,11 +137,11 @@ def _print_report(report: dict) -> None:
             risky.add_column(column, overflow="fold", max_width=50 if column == "Title" else None)
         for row in report["at_risk"][:_MAX_LISTED]:
             risky.add_row(
-                escape(row["key"] or row["id"][:8]),
-                escape(row["title"][:200]),
-                escape(", ".join(row["assignees"])),
-                escape(row["status"] or ""),
-                escape(row["reason"]),
+                shown(row["key"] or row["id"][:8]),
+                shown(row["title"][:200]),
+                shown(", ".join(row["assignees"])),
+                shown(row["status"] or ""),
+                shown(row["reason"]),
             )
         console.print(risky)
         if len(report["at_risk"]) > _MAX_LISTED:

@@ -5,10 +5,9 @@ from __future__ import annotations
 from datetime import date
 
 import typer
-from rich.markdown import Markdown
 
 from cli.flow_runs import run_in_process
-from cli.output import console, err_console, print_json
+from cli.output import console, err_console, markdown, print_json
 from models import clock
 from models.db import get_engine
 from models.settings import Settings, get_settings
@@ -44,7 +43,7 @@ def summary(
         return
     with err_console.status(f"Summarising {wanted.isoformat()}…"):
         result = run_in_process(daily_summary, day=wanted)
-    console.print(Markdown(result["text"]))
+    console.print(markdown(result["text"]))
     cost = f", ${result['cost_usd']:.4f}" if result["cost_usd"] else ""
     cached = ", from cache" if result["cached"] else ""
     err_console.print(

@@ -76,7 +76,9 @@ def publish_summary(day: date, text: str) -> str:
     """Write `$CONDUCTOR_OUTPUT_DIR/summaries/<date>.md` and a Prefect markdown artifact."""
     path = daily.write_summary_file(day, text, get_settings().output_dir)
     create_markdown_artifact(
-        markdown=text, key="daily-summary", description=f"Daily summary for {day.isoformat()}"
+        markdown=daily.summary_markdown(text),
+        key="daily-summary",
+        description=f"Daily summary for {day.isoformat()}",
     )
     return str(path)
 

@@ -26,6 +26,7 @@ from tasks.caching import shared_cache_options
 from tasks.metrics import rollup
 from tasks.metrics.html_report import report_file_name
 from tasks.retries import retry_on_database_hiccup
+from tasks.templating import escape_markdown
 
 CACHE_FOR = timedelta(hours=12)
 
@@ -95,12 +96,12 @@ def publish_sprint_report(report: dict) -> dict[str, str]:
             str(chart.resolve()),
             str(Path(paths["report_path"]).resolve()),
         ),
-        description=f"{report['sprint']['name']}: where the sprint stands",
+        description=f"{escape_markdown(report['sprint']['name'])}: where the sprint stands",
     )
     create_table_artifact(
         key=f"sprint-at-risk-{name}"[:100],
         table=rollup.at_risk_rows(report),
-        description=f"{report['sprint']['name']}: blocked and aging tickets",
+        description=f"{escape_markdown(report['sprint']['name'])}: blocked and aging tickets",
     )
     return paths
 

@@ -1,4 +1,6 @@
-"""Conductor's data model. Importing this package registers every table on `SQLModel.metadata`.
+"""Conductor's data model. Importing this package registers every table on `SQLModel.metadata`
+and installs the log escaping of `models.untrusted_text` (every entry point imports `models`,
+so no log line of ours can carry a raw CR/LF or escape sequence from Notion text).
 
 Nothing here imports from `flows/` or `tasks/`.
 """
@@ -11,6 +13,9 @@ from models.sprints import Sprint, SprintSnapshot
 from models.summaries import LlmCall, Summary
 from models.sync import SyncState
 from models.tickets import Ticket, TicketAssignee, TicketEvent
+from models.untrusted_text import install_log_escaping
+
+install_log_escaping()
 
 __all__ = [
     "ChatMessage",

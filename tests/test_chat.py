@@ -182,3 +182,13 @@ def test_citation_check_flags_only_keys_outside_the_context() -> None:
     assert cited == ["ENG-1", "ENG-10"]
     assert unknown == ["ENG-2"]
     assert text == "ENG-1 and ENG-2 [unverified] block ENG-10; ENG-1 again."
+
+
+def test_citation_check_sees_look_alike_keys() -> None:
+    # A non-breaking hyphen, a zero-width space, fullwidth digits: each reads as a key.
+    text, cited, unknown = check_citations(
+        "ENG\u20111 is done; ENG-\u200b99999 and ENG-\uff17\uff17 are late.", {"ENG-1"}
+    )
+    assert cited == ["ENG-1"]
+    assert unknown == ["ENG-99999", "ENG-77"]
+    assert text == "ENG-1 is done; ENG-99999 [unverified] and ENG-77 [unverified] are late."

@@ -230,6 +230,44 @@ def test_unknown_ticket_keys_ignore_known_keys_and_standards() -> None:
     assert unknown_ticket_keys(text, {"ENG-1"}) == ["ENG-42"]
 
 
+@pytest.mark.parametrize(
+    "written",
+    [
+        "ENG\u201199999",  # non-breaking hyphen
+        "ENG\u221299999",  # minus sign
+        "ENG-\u200b99999",  # zero-width space after the dash
+        "EN\u200dG-99999",  # zero-width joiner inside the prefix
+        "\uff25\uff2e\uff27-\uff19\uff19\uff19\uff19\uff19",  # fullwidth letters and digits
+        "\u0415NG-1",  # Cyrillic capital IE: looks like the known ENG-1, is not it
+    ],
+)
+def test_a_look_alike_of_an_unknown_key_is_caught(written: str) -> None:
+    assert unknown_ticket_keys(f"Done: ENG-1. Late: {written}.", {"ENG-1"}) != []
+
+
+def test_a_look_alike_spelling_of_a_known_key_is_that_key() -> None:
+    text = "ENG\u20111 and \uff25\uff2e\uff27-\uff11 and ENG-\u200b1 shipped; Covid-19, mid-2026."
+    assert unknown_ticket_keys(text, {"ENG-1"}) == []
+
+
+def test_a_look_alike_invented_key_is_rejected_like_any_invented_key(
+    llm_env: None, db_url: str, request: pytest.FixtureRequest
+) -> None:
+    with Session(get_engine(db_url)) as session:
+        seed_team_day(session, tag=f"{request.node.name} ")
+        facts = daily_facts(session, DAY, get_settings())
+        with (
+            mocked_llm(
+                chat_response("ENG-1 done; ENG\u201199999 late."),
+                chat_response("ENG-1 done; \uff25\uff2e\uff27-\uff19\uff19 late."),
+            ) as route,
+            pytest.raises(SummaryRejectedError),
+        ):
+            write_with_model(facts, get_settings(), session)
+    assert route.call_count == 2
+    assert "ENG-99999" in json.loads(route.calls[1].request.content)["messages"][-1]["content"]
+
+
 def test_template_summary_says_it_was_written_without_an_llm(db_url: str) -> None:
     with Session(get_engine(db_url)) as session:
         seed_team_day(session)

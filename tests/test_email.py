@@ -47,6 +47,7 @@ from tasks.email.render import (
     render_email,
     safe_ticket_url,
     subject_line,
+    without_links,
 )
 from tasks.metrics.report import attention_list
 
@@ -351,6 +352,43 @@ def test_injected_text_changes_neither_recipients_nor_links(
     assert hrefs(html) == {"https://www.notion.so/acme/Payment-webhook-1"}
     assert "mailto:" not in html and "evil.example.com/x" not in html
     assert "[link removed]" in html
+
+
+@pytest.mark.parametrize(
+    "link",
+    [
+        "evil.example.com/login",
+        "evil.example.com",
+        "mailto:ceo@evil.example.com",
+        "ceo@evil.example.com",
+        "https\\://evil.example.com/x",  # a Markdown escape a reader never sees
+        "[the form](https://evil.example.com/form)",
+        "<https://evil.example.com/auto>",
+        "javascript:alert(1)",
+        "sms:+15555550100",
+    ],
+)
+def test_model_text_never_carries_a_link_into_either_part(link: str) -> None:
+    summary = {
+        "day": TODAY,
+        "text": f"**Action:** log in at {link} today.\n\n- ENG-1 is done.",
+        "generated_by": "openai/gpt",
+    }
+    update = rendered(summary=summary)
+
+    summary_html = update.html[update.html.index("Summary") :]
+    summary_text = update.text[update.text.index("SUMMARY") :]
+    for part in (summary_html, summary_text):
+        assert "evil" not in part and "mailto:" not in part and "alert(1)" not in part
+        assert "sms:" not in part and "[link removed]" in part
+    assert all(safe_ticket_url(href) == href for href in hrefs(update.html))  # Notion only
+    assert "<strong>Action:</strong> log in at" in summary_html  # the Markdown still renders
+    assert "today." in summary_text
+
+
+def test_ordinary_numbers_and_abbreviations_survive_link_removal() -> None:
+    text = "Velocity 3.5 points, e.g. ENG-1; v2.0 shipped at 09:30. Done: 80%."
+    assert without_links(text) == text
 
 
 # ---------------------------------------------------------------------------- MIME

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import re
 from pathlib import Path
@@ -16,6 +17,9 @@ from models.db import get_engine
 from tasks.metrics import rollup
 from tests.prefect_helpers import read_artifacts
 from tests.test_metrics import S1, TODAY, build_history
+
+#: Sprint 1's file-name stem: a slug of the name and a short hash of its id (tasks/file_names.py).
+STEM = "sprint-1-" + hashlib.sha256(S1.encode()).hexdigest()[:8]
 
 
 @pytest.fixture
@@ -46,20 +50,20 @@ def test_rollup_publishes_report_chart_and_artifacts_and_a_rerun_is_idempotent(
     assert first["current"]["metrics"]["remaining_points"] == 18
     html = Path(second["report_path"]).read_text()
     assert Path(second["chart_path"]).read_bytes().startswith(b"\x89PNG")
-    assert (tmp_path / "out" / "charts" / "sprint-1-burndown.svg").exists()
+    assert (tmp_path / "out" / "charts" / f"{STEM}-burndown.svg").exists()
     assert (tmp_path / "out" / "reports" / "latest.html").read_text() == html
     assert "<script>alert" not in html
     assert "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; fix login" in html
     assert "<svg" in html
 
-    assert _artifact_keys() >= {"sprint-report-sprint-1", "sprint-at-risk-sprint-1"}
+    assert _artifact_keys() >= {f"sprint-report-{STEM}", f"sprint-at-risk-{STEM}"}
 
 
 def test_report_artifact_embeds_the_burndown_and_links_no_local_file(
     stored_history: str, prefect_harness: None
 ) -> None:
     result = sprint_rollup(today=TODAY)
-    [artifact] = read_artifacts(key="sprint-report-sprint-1", limit=1)
+    [artifact] = read_artifacts(key=f"sprint-report-{STEM}", limit=1)
     markdown = artifact["data"]
     # a browser may not load file:// pictures from the Prefect UI's http:// page
     assert "file://" not in markdown
@@ -72,7 +76,7 @@ def test_at_risk_table_has_five_short_columns_with_status_and_days_in_why(
     stored_history: str, prefect_harness: None
 ) -> None:
     sprint_rollup(today=TODAY)
-    [artifact] = read_artifacts(key="sprint-at-risk-sprint-1", limit=1)
+    [artifact] = read_artifacts(key=f"sprint-at-risk-{STEM}", limit=1)
     rows = json.loads(artifact["data"])
     # T7 blocked 2 d (Bob), T2 in progress since 11-02 (aging, 4 d)
     assert [set(row) for row in rows] == [{"ticket", "title", "owner", "pts", "why"}] * 2

@@ -186,3 +186,23 @@ def test_the_follow_up_ingest_waits_for_a_running_sync_instead_of_overlapping_it
     assert result.exit_code == 0, result.output
     assert order == ["scheduled ingest done", "task create done"]
     assert page_posts(configured) == 1
+
+
+def test_the_confirmation_shows_concealed_and_reordered_text_as_escapes(
+    configured: Sandbox,
+) -> None:
+    # SGR 8 hides the second half of the title on a terminal; U+202E reverses what follows.
+    hostile = {
+        **DRAFT,
+        "title": "Fix login\x1b[8m and disable 2FA\x1b[0m",
+        "description": "Reviewed by \u202eecnailpmoc\u202c",
+    }
+    with mocked_llm(json.dumps(hostile)):
+        result = CliRunner().invoke(app, ["task", "create", REQUEST], input="n\n")
+    assert result.exit_code == 1
+    assert "\x1b" not in result.output and "\u202e" not in result.output
+    flat = " ".join(result.output.split())
+    assert "Fix login\\x1b[8m and disable 2FA\\x1b[0m" in flat
+    assert "Reviewed by \\u202eecnailpmoc\\u202c" in flat
+    assert "hidden control characters" in flat
+    assert page_posts(configured) == 0

@@ -38,6 +38,7 @@ from models.sprints import find_sprint
 from models.summaries import latest_summary
 from tasks.assistant.search import SearchHit, search_tickets
 from tasks.llm.gateway import LlmUnavailableError, complete
+from tasks.summary.validate import TICKET_KEY, normalise_keys, unknown_ticket_keys
 from tasks.templating import environment
 
 SYSTEM_TEMPLATE = "chat_system.md.j2"
@@ -51,7 +52,6 @@ SUMMARY_CHARS = 2_000
 BLOCKED_LISTED = 10
 GENERATED_BY_RETRIEVAL = "retrieval (no LLM)"
 
-_KEY = re.compile(r"\b[A-Z][A-Z0-9]{1,9}-\d+\b")
 _FENCE_MARKER = re.compile(r"</?\s*untrusted", re.IGNORECASE)
 
 
@@ -292,14 +292,20 @@ def check_citations(answer: str, allowed: set[str]) -> tuple[str, list[str], lis
     """Split the keys in `answer` into those in the context and the rest, flagging the rest.
 
     Returns the answer with every unknown key marked `[unverified]`, the cited known keys and
-    the unknown ones, each in order of first appearance.
+    the unknown ones, each in order of first appearance. Keys are compared as the summary's
+    grounding check compares them (`tasks.summary.validate`), so a look-alike (a key with a
+    non-breaking hyphen, fullwidth digits, a zero-width space) is the key it looks like; when
+    something is flagged, the answer is returned in that normalised form, so the flag sits
+    next to the key as a reader sees it.
     """
-    found = list(dict.fromkeys(_KEY.findall(answer)))
-    cited = [key for key in found if key in allowed]
-    unknown = [key for key in found if key not in allowed]
+    normalised = normalise_keys(answer)
+    known = {normalise_keys(key) for key in allowed}
+    found = dict.fromkeys(TICKET_KEY.findall(normalised))
+    cited = [key for key in found if key in known]
+    unknown = unknown_ticket_keys(answer, allowed)
     if unknown:
         pattern = re.compile(r"\b(" + "|".join(map(re.escape, unknown)) + r")\b")
-        answer = pattern.sub(r"\1 [unverified]", answer)
+        answer = pattern.sub(r"\1 [unverified]", normalised)
     return answer, cited, unknown
 
 

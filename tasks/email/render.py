@@ -7,8 +7,10 @@ that decides what is trusted:
   page, or steer the model, writes them). HTML autoescaping handles markup; `one_line` strips
   control characters and newlines so a title cannot fake structure in the text part or a header.
 - links are only ticket URLs from the report or the ticket table, and only to Notion hosts;
-  the model's summary never contributes a link (URLs in it are replaced by `[link removed]`,
-  so mail clients cannot auto-link them either).
+  the model's summary never contributes a link: anything a mail client would make clickable
+  (URLs of any linkable scheme, `mailto:`, e-mail addresses, bare domains such as
+  `evil.example.com/login`) is replaced by `[link removed]` in both parts, after Markdown
+  escapes are decoded, so `https\\://…` cannot slip through either.
 - recipients are not decided here at all (see `tasks.email.delivery.configured_recipients`).
 """
 
@@ -49,7 +51,17 @@ TOP_RISKS = 5
 TEAM_LIST_LIMIT = 15
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029\u200b-\u200f\u202a-\u202e\u2066-\u2069]+")
-_URL_IN_TEXT = re.compile(r"(?i)\b(?:https?://|ftp://|www\.)\S+")
+#: What a mail client may turn into a link: a URL of a linkable scheme, `www.…`, an e-mail
+#: address, or a bare domain (labels, then a top-level domain of letters or punycode), with
+#: any port and path. Bare domains catch some file names too (`setup.py`): a lost word in a
+#: summary is cheaper than a phishing link chosen by the model.
+_URL_IN_TEXT = re.compile(
+    r"(?i)\b(?:(?:https?|ftp|file|mailto|tel|sms|callto|javascript|data|ssh|irc):|www\.)\S+"
+    r"|[\w.+-]+@[^\W_](?:[\w-]*[^\W_])?(?:\.[\w-]+)+"
+    r"|\b(?:[^\W_](?:[\w-]*[^\W_])?\.)+(?:[^\W\d_]{2,}|xn--[\w-]+)\b(?::\d+)?(?:[/?#]\S*)?"
+)
+#: Punctuation that ends a sentence after a link, kept after `[link removed]`.
+_TRAILING_PUNCTUATION = ".,;:!?)]}'\""
 _SPACES = re.compile(r"\s+")
 
 
@@ -106,14 +118,18 @@ def one_line(value: Any, limit: int = 160) -> str:
 def summary_html(markdown_text: str) -> Markup:
     """The summary's Markdown (headings demoted below the email's own, lists, emphasis) as
     HTML that cannot carry markup or links of its own: raw HTML is escaped, link/image/autolink
-    syntax stays literal text, and control characters other than line breaks are dropped first."""
-    return Markup(summary_markdown.markdown_html(_without_control(markdown_text)))
+    syntax stays literal text, control characters other than line breaks are dropped first,
+    and `without_links` runs on the text as rendered (escapes decoded)."""
+    return Markup(
+        summary_markdown.markdown_html(_without_control(markdown_text), scrub=without_links)
+    )
 
 
 def summary_text(markdown_text: str) -> list[str]:
     """The summary's Markdown as plain-text lines without markup characters (bullets wrapped
-    with a hanging indent), control characters other than line breaks dropped first."""
-    return summary_markdown.markdown_text(_without_control(markdown_text))
+    with a hanging indent), control characters other than line breaks dropped first, links
+    removed from the text as a reader sees it."""
+    return summary_markdown.markdown_text(_without_control(markdown_text), scrub=without_links)
 
 
 def _without_control(markdown_text: str) -> str:
@@ -121,8 +137,15 @@ def _without_control(markdown_text: str) -> str:
 
 
 def without_links(text: str) -> str:
-    """Model text with every URL replaced, so the summary can never carry a link."""
-    return _URL_IN_TEXT.sub("[link removed]", text)
+    """Model text with everything a mail client could make clickable replaced, so the summary
+    can never carry a link. Punctuation ending a sentence after a link is kept."""
+    return _URL_IN_TEXT.sub(_replace_link, text)
+
+
+def _replace_link(match: re.Match[str]) -> str:
+    link = match.group(0)
+    trailing = len(link) - len(link.rstrip(_TRAILING_PUNCTUATION))
+    return "[link removed]" + (link[-trailing:] if trailing else "")
 
 
 def safe_ticket_url(url: Any) -> str | None:

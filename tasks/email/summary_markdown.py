@@ -6,14 +6,17 @@ styled inline (mail clients drop `<style>`), so none outranks the email's own. A
 reader gets the words without Markdown's `#`, `**` and `_`, and a bullet wrapped only between
 words, with a hanging indent, so an item never looks like two.
 
-Input is trusted by neither function: `tasks.email.render` strips control characters and URLs
-first, and the parser has raw HTML, links, images and autolinks turned off, so their syntax
-stays literal text.
+Input is trusted by neither function: `tasks.email.render` strips control characters first
+and passes `scrub` (its link removal), which runs on the text as a reader will see it (after
+the parser has decoded backslash escapes, so `https\\://` is caught as `https://`); and the
+parser has raw HTML, links, images and autolinks turned off, so their syntax stays literal
+text.
 """
 
 from __future__ import annotations
 
 import textwrap
+from collections.abc import Callable
 from typing import Any
 
 #: Demoted heading tags and their inline style: every summary heading stays below the email's
@@ -33,10 +36,23 @@ def _parser() -> Any:
     return MarkdownIt("commonmark", {"html": False}).disable(["link", "image", "autolink"])
 
 
-def markdown_html(markdown_text: str) -> str:
+def _parse(md: Any, markdown_text: str, scrub: Callable[[str], str] | None) -> list[Any]:
+    """`md`'s tokens of `markdown_text`, with `scrub` applied to every piece of shown text."""
+    tokens = md.parse(markdown_text)
+    if scrub is not None:
+        for token in tokens:
+            if token.type in ("fence", "code_block"):
+                token.content = scrub(token.content)
+            for child in token.children or ():
+                if child.type in ("text", "code_inline"):
+                    child.content = scrub(child.content)
+    return tokens
+
+
+def markdown_html(markdown_text: str, scrub: Callable[[str], str] | None = None) -> str:
     """The summary as HTML with demoted, inline-styled headings, paragraphs and lists."""
     md = _parser()
-    tokens = md.parse(markdown_text)
+    tokens = _parse(md, markdown_text, scrub)
     for token in tokens:
         if token.type in ("heading_open", "heading_close"):
             token.tag = HEADING_TAGS[token.tag]
@@ -49,13 +65,15 @@ def markdown_html(markdown_text: str) -> str:
     return md.renderer.render(tokens, md.options, {})
 
 
-def markdown_text(markdown_text: str, width: int = TEXT_WIDTH) -> list[str]:
+def markdown_text(
+    markdown_text: str, width: int = TEXT_WIDTH, scrub: Callable[[str], str] | None = None
+) -> list[str]:
     """The summary as plain-text lines: headings and paragraphs as text, `- ` bullets (`1. `
     numbers) with a hanging indent, code indented as it was; blocks apart by one blank line."""
     lines: list[str] = []
     markers: list[str] = []  # one per open list: "-" or the next number
     item_prefix: str | None = None  # the marker of a list item whose first line is pending
-    tokens = _parser().parse(markdown_text)
+    tokens = _parse(_parser(), markdown_text, scrub)
     for token in tokens:
         depth = "  " * max(0, len(markers) - 1)
         if token.type == "bullet_list_open":

@@ -6,11 +6,11 @@ burndown SVG, which matplotlib generated, is inserted unescaped.
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 from markupsafe import Markup
 
+from tasks.file_names import safe_stem
 from tasks.metrics.odds import odds_sentence
 from tasks.templating import environment
 
@@ -30,9 +30,9 @@ def render_sprint_html(report: dict, chart_svg: str | None) -> str:
 
 
 def report_file_name(report: dict) -> str:
-    """A file-system-safe name for the sprint (`Sprint 12 / Q3` → `sprint-12-q3`)."""
-    slug = re.sub(r"[^a-z0-9]+", "-", report["sprint"]["name"].lower()).strip("-")
-    return slug or report["sprint"]["id"]
+    """The sprint's file-name stem (`Sprint 12 / Q3` → `sprint-12-q3-1a2b3c4d`): bounded,
+    safe characters only, and distinct for distinct sprints (see `tasks.file_names`)."""
+    return safe_stem(report["sprint"]["name"], report["sprint"]["id"])
 
 
 def write_sprint_html(report: dict, chart_svg: str | None, output_dir: Path) -> Path:

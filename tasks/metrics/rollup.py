@@ -137,14 +137,18 @@ def at_risk_rows(report: dict) -> list[dict[str, Any]]:
 
     Five short columns: `why` says the status and for how long (`Blocked, 9 d`), so there is
     no separate status column; one owner is named and the others counted; long titles are cut.
+    The Prefect UI renders every string cell of a table artifact as Markdown, so the Notion
+    text in them is escaped like the Markdown report's.
     """
     rows = [
         {
-            "ticket": row["key"] or row["id"][:8],
-            "title": _cut(row["title"] or "", TABLE_TITLE_CHARS),
-            "owner": _owner(row["assignees"]),
+            "ticket": escape_markdown(row["key"] or row["id"][:8]),
+            "title": escape_markdown(_cut(row["title"] or "", TABLE_TITLE_CHARS)),
+            "owner": escape_markdown(_owner(row["assignees"])),
             "pts": row["points"],
-            "why": f"{row['status']}, {row.get('days_blocked', row.get('days_in_status'))} d",
+            "why": escape_markdown(
+                f"{row['status']}, {row.get('days_blocked', row.get('days_in_status'))} d"
+            ),
         }
         for row in report["at_risk"]
     ]

@@ -19,6 +19,7 @@ from models.summaries import Summary
 from models.upsert import bulk_upsert
 from tasks.summary.facts import daily_facts
 from tasks.summary.writer import facts_hash, write_with_model
+from tasks.templating import neutralise_markdown
 
 
 def gather_facts(day: date, settings: Settings) -> dict[str, Any]:
@@ -70,11 +71,18 @@ def store_summary(
         bulk_upsert(session, Summary, [row], keys=["day"])
 
 
+def summary_markdown(text: str) -> str:
+    """The summary as published Markdown (the file and the Prefect artifact): model text keeps
+    its headings, lists and emphasis but can carry no link, image or HTML, even when it quotes
+    a hostile ticket title (`neutralise_markdown`). The stored row keeps the text as written."""
+    return neutralise_markdown(text)
+
+
 def write_summary_file(day: date, text: str, output_dir: Path) -> Path:
-    """Write `<output_dir>/summaries/<date>.md`; returns its path."""
+    """Write `<output_dir>/summaries/<date>.md` (`summary_markdown` of `text`); returns its path."""
     path = output_dir / "summaries" / f"{day.isoformat()}.md"
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text, encoding="utf-8")
+    path.write_text(summary_markdown(text), encoding="utf-8")
     return path
 
 

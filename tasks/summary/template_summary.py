@@ -1,7 +1,9 @@
 """The deterministic summary used when no model is configured or none can answer.
 
 Same facts, no model: a reader still learns what moved today, and the first line says plainly
-that no LLM wrote it, so nobody mistakes it for a written summary.
+that no LLM wrote it, so nobody mistakes it for a written summary. It is Markdown that lands
+in the summary file and the Prefect UI, so every piece of Notion text in it (keys, titles,
+sprint and people names) goes through `escape_markdown`.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from typing import Any
 from tasks.metrics.odds import odds_sentence
 from tasks.summary.facts import SECTIONS
 from tasks.summary.prompt import SECTION_TITLES, fence_safe
+from tasks.templating import escape_markdown
 
 TEMPLATE_LABEL = "template"
 #: How the label line starts (`without_label` finds it by this).
@@ -61,7 +64,7 @@ def without_label(text: str) -> str:
 def _sprint_line(sprint: dict[str, Any] | None) -> str:
     if not sprint:
         return "No sprint is running."
-    line = f"**{fence_safe(sprint.get('name'))}** ({sprint.get('start')} → {sprint.get('end')})"
+    line = f"**{escape_markdown(fence_safe(sprint.get('name')))}** ({sprint.get('start')} → {sprint.get('end')})"
     metrics = sprint.get("metrics") or {}
     if metrics:
         line += (
@@ -77,11 +80,12 @@ def _sprint_line(sprint: dict[str, Any] | None) -> str:
 
 
 def _ticket_line(item: dict[str, Any]) -> str:
-    text = f"**{item.get('key') or '(no key)'}** {fence_safe(item.get('title'), 100)}"
+    key = escape_markdown(item.get("key") or "") or "(no key)"
+    text = f"**{key}** {escape_markdown(fence_safe(item.get('title'), 100))}"
     if item.get("assignees"):
-        text += f" — {', '.join(item['assignees'])}"
+        text += f" — {escape_markdown(', '.join(item['assignees']))}"
     if item.get("reason"):
-        text += f" ({fence_safe(item['reason'], 40)})"
+        text += f" ({escape_markdown(fence_safe(item['reason'], 40))})"
     return text
 
 
