@@ -12,9 +12,7 @@ from prefect.events import emit_event
 from tasks.announcements import Announcement
 
 
-@task(
-    name="announce-events", task_run_name="announce {label}", retries=1, cache_policy=NO_CACHE
-)
+@task(name="announce-events", task_run_name="announce {label}", retries=1, cache_policy=NO_CACHE)
 def announce(announcements: Sequence[Announcement], label: str) -> int:
     """Emit each announcement; returns how many. Ids are deterministic, so a retry re-sends
     the same events instead of new ones."""
