@@ -50,7 +50,7 @@ from models.db import create_db_engine, dispose_engines, get_engine, upgrade_sch
 from models.settings import Settings, load_settings  # noqa: E402
 from tasks.notion.client import NotionGateway  # noqa: E402
 from tasks.notion.parse import parse_ticket_pages  # noqa: E402
-from tasks.notion.plan import SPRINTS, TICKETS, SourcePlan, plan_source  # noqa: E402
+from tasks.notion.plan import SPRINTS, TICKETS, SourcePlan, plan_sources  # noqa: E402
 from tasks.notion.sync import run_sync, sync_people  # noqa: E402
 from tasks.notion.writes import write_batch  # noqa: E402
 
@@ -222,8 +222,8 @@ def prefetch(tickets: int, workdir: Path) -> Prefetched:
 
 def _fetch_all(gw: NotionGateway, settings: Settings) -> Prefetched:
     with Session(get_engine(settings.database_url)) as session:
-        sprints = plan_source(session, gw, settings, SPRINTS, full_refresh=True)
-        tickets = plan_source(
+        (sprints,) = plan_sources(session, gw, settings, SPRINTS, full_refresh=True)
+        (tickets,) = plan_sources(
             session,
             gw,
             settings,
