@@ -295,7 +295,8 @@ def run_sync(
         for plan in tickets:
             stats.add_source(sync_source(session, gateway, plan, settings, steps))
         stats.full_scan = all(plan.full_scan for plan in tickets)
-        if stats.full_scan or stats.unknown_people:
+        # Any full scan (a first sync, a new data source) is worth a fresh users list.
+        if any(plan.full_scan for plan in [*sprints, *tickets]) or stats.unknown_people:
             stats.people = steps.people(session, gateway)
             session.commit()
         stats.requests = gateway.stats.requests
