@@ -14,6 +14,7 @@ import pytest
 from sqlmodel import Session, select
 
 from models import SyncState
+from models.base import as_utc
 from models.db import get_engine
 from sandbox.records import DateValue
 from sandbox.server import Sandbox
@@ -83,18 +84,23 @@ def test_a_flood_no_order_can_split_is_incomplete_and_removes_nothing(
     ws = sandbox.workspace
     source = ws.add_data_source(ws.tickets_database_id, "No keys", like=ws.tickets_data_source_id)
     del ws.data_sources[source].properties["Key"]
-    freeze(ws, timedelta(hours=1))
+    minute = freeze(ws, timedelta(hours=1)).replace(second=0, microsecond=0)
     for i in range(CAP + 10):
         ws.create_page(source, {"Name": f"Bulk {i}", "Status": "Todo"})
+    freeze(ws, timedelta(hours=2))
+    late = ws.create_page(source, {"Name": "After the flood", "Status": "Todo"})
     settings = settings_for(sandbox, db_url)
     stats = sync(settings)
     assert stats.complete is False and stats.removed == 0
     states = {state.data_source_id: state for state in sync_states(db_url)}
     assert states[source].last_full_scan_at is None, "an incomplete scan is no full scan"
+    assert states[source].cursor is not None
+    assert as_utc(states[source].cursor) <= minute, "the next sync starts at the unread minute"
     assert states[ws.tickets_data_source_id].last_full_scan_at is not None
     # Only a page of the flood can be missing; nothing stored was ever marked removed.
     assert live(stored(db_url)) <= live(expected(sandbox))
     assert len(live(stored(db_url))) >= len(ws.tickets()) + CAP
+    assert late in live(stored(db_url)), "the scan reads on past the minute it cannot split"
 
 
 def _crowded(ws: Workspace) -> None:

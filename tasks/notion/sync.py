@@ -30,6 +30,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import asdict, dataclass, replace
+from datetime import datetime
 from typing import Any
 
 from sqlmodel import Session
@@ -52,6 +53,7 @@ from tasks.notion.writes import (
     BatchResult,
     Counts,
     finish_source,
+    hold_cursor,
     reconcile_removed,
     write_batch,
 )
@@ -202,6 +204,8 @@ class SourceResult(BatchResult):
     windows: int = 0
     #: Every window read whole: only then were removals concluded (and a full scan recorded).
     complete: bool = True
+    #: When not complete: the edit minute from which pages may be unread.
+    unread_from: datetime | None = None
 
 
 def sync_source(
@@ -242,12 +246,18 @@ def sync_source(
                 plan.kind,
                 plan.data_source_id,
             )
+            # Where the unread pages begin: the next sync must not start after them.
+            unread = window.edited_minute or window.edited_from or plan.since
+            if unread is not None and (total.unread_from is None or unread < total.unread_from):
+                total.unread_from = unread
         total.complete = total.complete and step.whole
         window = step.window
     now = utcnow()
     if total.complete:
         total.removed += reconcile_removed(session, plan, seen, now)
     finish_source(session, plan, total, now, complete=total.complete)
+    if total.unread_from is not None:
+        hold_cursor(session, plan, total.unread_from)
     session.commit()
     return total
 

@@ -276,11 +276,22 @@ def sync_state(session: Session, plan: SourcePlan) -> SyncState:
 def advance_cursor(
     session: Session, plan: SourcePlan, newest_edit: datetime | None, now: datetime
 ) -> None:
-    """Move the source's cursor forward to `newest_edit` (never backwards). Caller commits."""
+    """Move the source's cursor forward to `newest_edit` (never backwards; only `hold_cursor`
+    does, after an incomplete scan). Caller commits."""
     state = sync_state(session, plan)
     if newest_edit is not None and (state.cursor is None or newest_edit > as_utc(state.cursor)):
         state.cursor = newest_edit
     state.updated_at = now
+
+
+def hold_cursor(session: Session, plan: SourcePlan, unread_from: datetime) -> None:
+    """Move the source's cursor back to `unread_from` after an incomplete scan, so the next sync
+    reads the pages it could not (the one time the cursor moves backwards: re-reading is
+    harmless, every write being idempotent, while starting after unread pages would lose
+    them until they are edited again). Caller commits."""
+    state = sync_state(session, plan)
+    if state.cursor is not None and as_utc(state.cursor) > unread_from:
+        state.cursor = unread_from
 
 
 def reconcile_removed(session: Session, plan: SourcePlan, seen_ids: set[str], now: datetime) -> int:
