@@ -12,12 +12,20 @@
 3. **Peak RSS** of a process syncing 100k generated pages with the limiter off: ≤ 400 MB. The
    sync runs in a child process of its own and reports its `VmHWM`, so neither this process nor
    the sandbox counts.
+4. **Past Notion's 10,000-result cap.** A full sync of 12,000 tickets against the sandbox's
+   default cap (10,000, as Notion's): complete (the stored live tickets are exactly the ids the
+   sandbox answers to per-status queries, each under the cap) in at most ⌈pages ÷ 100⌉ +
+   windows + 5 requests (the databases, their data sources and the users list).
+5. **Unchanged re-sync.** A second sync with nothing changed, on the 400-ticket sample
+   workspace: ≤ 6 requests, the removal check included. On the 12,000-ticket workspace it is
+   shown next to its own bound, since re-reading the open sprints' tickets (the removal check)
+   costs a page per 100 of them.
 
 The sandbox always runs in a subprocess (`python -m sandbox.server`), so its CPU and
 memory never mix with the client's. Every database is a temporary SQLite file.
 
 Run: `uv run python bench/ingest.py` (several minutes on 2 cores), `--quick` for a smoke run,
-`--only wall|throughput|memory` for one benchmark, `--profile` to add a cProfile of the
+`--only wall|throughput|memory|cap|resync` for one benchmark, `--profile` to add a cProfile of the
 parse + upsert path. Exits 0 whatever the figures: it is a report, read the PASS/FAIL column.
 """
 
@@ -50,7 +58,7 @@ from models.db import create_db_engine, dispose_engines, get_engine, upgrade_sch
 from models.settings import Settings, load_settings  # noqa: E402
 from tasks.notion.client import NotionGateway  # noqa: E402
 from tasks.notion.parse import parse_ticket_pages  # noqa: E402
-from tasks.notion.plan import SPRINTS, TICKETS, SourcePlan, plan_source  # noqa: E402
+from tasks.notion.plan import SPRINTS, TICKETS, SourcePlan, plan_sources  # noqa: E402
 from tasks.notion.sync import run_sync, sync_people  # noqa: E402
 from tasks.notion.writes import write_batch  # noqa: E402
 
@@ -81,6 +89,8 @@ class SandboxEndpoint:
     token: str
     tickets_database_id: str
     sprints_database_id: str
+    #: Live tickets the sandbox serves, as it printed on start-up.
+    tickets: int = 0
 
 
 @dataclass(frozen=True)
@@ -107,14 +117,17 @@ def sandbox_process(tickets: int, rate_limit: float | None = None) -> Iterator[S
     try:
         assert process.stdout is not None
         found: dict[str, str] = {}
+        served = 0
         while len(found) < len(_SANDBOX_KEYS):
             line = process.stdout.readline()
             if not line:
                 raise RuntimeError(f"sandbox exited with {process.wait()} before it was ready")
+            if line.startswith("Notion sandbox serving "):
+                served = int(line.split()[3])
             name, _, value = line.strip().partition("=")
             if name in _SANDBOX_KEYS:
                 found[_SANDBOX_KEYS[name]] = value
-        yield SandboxEndpoint(**found)
+        yield SandboxEndpoint(**found, tickets=served)
     finally:
         process.terminate()
         try:
@@ -222,8 +235,8 @@ def prefetch(tickets: int, workdir: Path) -> Prefetched:
 
 def _fetch_all(gw: NotionGateway, settings: Settings) -> Prefetched:
     with Session(get_engine(settings.database_url)) as session:
-        sprints = plan_source(session, gw, settings, SPRINTS, full_refresh=True)
-        tickets = plan_source(
+        (sprints,) = plan_sources(session, gw, settings, SPRINTS, full_refresh=True)
+        (tickets,) = plan_sources(
             session,
             gw,
             settings,
@@ -465,6 +478,138 @@ def bench_memory(pages: int, workdir: Path) -> list[Measurement]:
     ]
 
 
+# ---------------------------------------------------------------- 4./5. the cap and re-syncs
+
+
+CAP_TICKETS = 12_000
+RESYNC_TICKETS = 400
+RESYNC_TARGET = 6
+
+
+def live_ticket_ids(db_url: str) -> set[str]:
+    from sqlalchemy import select
+
+    from models import Ticket
+
+    with Session(get_engine(db_url)) as session:
+        table = Ticket.__table__  # type: ignore[attr-defined]
+        return {
+            r[0] for r in session.execute(select(table.c.id).where(table.c.removed_at.is_(None)))
+        }
+
+
+def ids_by_status(gw: NotionGateway, data_source_id: str) -> set[str]:
+    """Every live ticket id, read as one query per status (each well under the cap), so the
+    truth does not depend on the sync's windows. Raises if a query was cut anyway."""
+    from sandbox.sample_content import TICKET_STATUSES
+
+    ids: set[str] = set()
+    for status in [name for names in TICKET_STATUSES.values() for name in names]:
+        cursor = None
+        while True:
+            page = gw.query_page(
+                data_source_id,
+                start_cursor=cursor,
+                filter={"property": "Status", "status": {"equals": status}},
+            )
+            if page.get("request_status"):
+                raise RuntimeError(f"the truth query for {status!r} was cut too")
+            ids.update(r["id"] for r in page["results"])
+            if not page.get("has_more"):
+                break
+            cursor = page["next_cursor"]
+    return ids
+
+
+def open_sprint_tickets(settings: Settings) -> int:
+    """Stored live tickets of the open sprints: what an incremental sync re-reads to see
+    removals from them (`tasks.notion.plan`)."""
+    from sqlalchemy import func, select
+
+    from models import Ticket
+    from models.clock import local_today
+    from tasks.notion.plan import open_sprint_ids
+
+    with Session(get_engine(settings.database_url)) as session:
+        table = Ticket.__table__  # type: ignore[attr-defined]
+        open_ids = open_sprint_ids(session, local_today(settings.tz))
+        query = select(func.count()).where(
+            table.c.removed_at.is_(None), table.c.sprint_id.in_(open_ids)
+        )
+        return int(session.execute(query).scalar_one())
+
+
+def resync_requests(settings: Settings) -> tuple[int, Any]:
+    """Requests of one more sync (nothing changed since the last), and its stats."""
+    with (
+        Session(get_engine(settings.database_url)) as session,
+        NotionGateway.from_settings(settings, rps=None) as gateway,
+    ):
+        stats = run_sync(session, gateway, settings)
+    return stats.requests, stats
+
+
+def bench_cap(workdir: Path) -> list[Measurement]:
+    """12,000 tickets past the default 10,000-result cap: complete, and within the request bound."""
+    with sandbox_process(CAP_TICKETS) as endpoint:
+        settings = settings_for(endpoint, workdir / "cap.db")
+        get_engine(settings.database_url)  # migrations are not part of the sync
+        with (
+            Session(get_engine(settings.database_url)) as session,
+            NotionGateway.from_settings(settings, rps=None) as gateway,
+        ):
+            started = time.perf_counter()
+            stats = run_sync(session, gateway, settings)
+            wall = time.perf_counter() - started
+            (tickets_plan,) = plan_sources(session, gateway, settings, TICKETS, full_refresh=False)
+            truth = ids_by_status(gateway, tickets_plan.data_source_id)
+        stored_ids = live_ticket_ids(settings.database_url)
+        complete = stored_ids == truth and len(truth) == endpoint.tickets
+        pages = stats.created  # a fresh database: every ticket and sprint synced is created
+        bound = -(-pages // BATCH) + stats.windows + 5
+        again, resync = resync_requests(settings)
+        in_open = open_sprint_tickets(settings)
+    resync_bound = 5 + -(-in_open // BATCH) + 1
+    return [
+        Measurement(
+            f"full sync past the cap ({CAP_TICKETS:,} tickets, cap 10,000): stored == truth",
+            f"{len(stored_ids):,} == {len(truth):,} ({'complete' if stats.complete else 'INCOMPLETE'})",
+            "equal, complete",
+            complete and stats.complete,
+        ),
+        Measurement(
+            "  requests ≤ ⌈pages ÷ 100⌉ + windows + 5",
+            f"{stats.requests} ≤ {-(-pages // BATCH)} + {stats.windows} + 5 = {bound}",
+            f"≤ {bound}",
+            stats.requests <= bound,
+        ),
+        Measurement("  wall time (limiter off) / removed", f"{wall:.1f} s / {stats.removed}"),
+        Measurement(
+            f"  unchanged re-sync ({CAP_TICKETS:,} tickets, {in_open:,} in open sprints)",
+            f"{again} requests",
+            f"≤ 5 + ⌈{in_open:,} ÷ 100⌉ + 1 = {resync_bound}",
+            again <= resync_bound and resync.created == resync.updated == resync.removed == 0,
+        ),
+    ]
+
+
+def bench_resync(workdir: Path) -> list[Measurement]:
+    """An unchanged re-sync of the 400-ticket sample: ≤ 6 requests, removal check included."""
+    with sandbox_process(RESYNC_TICKETS) as endpoint:
+        settings = settings_for(endpoint, workdir / "resync.db")
+        resync_requests(settings)
+        again, stats = resync_requests(settings)
+    unchanged = stats.created == stats.updated == stats.removed == 0
+    return [
+        Measurement(
+            f"unchanged re-sync ({RESYNC_TICKETS} tickets): requests",
+            f"{again} (people list skipped; open-sprint removal check in the one query)",
+            f"≤ {RESYNC_TARGET}",
+            again <= RESYNC_TARGET and unchanged,
+        )
+    ]
+
+
 # ---------------------------------------------------------------- report
 
 
@@ -491,7 +636,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="bench/ingest.py", description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="small sizes for a smoke run")
     parser.add_argument(
-        "--only", choices=("wall", "throughput", "memory"), help="run one benchmark only"
+        "--only",
+        choices=("wall", "throughput", "memory", "cap", "resync"),
+        help="run one benchmark only",
     )
     parser.add_argument("--repeat", type=int, default=3, help="throughput runs (best is kept)")
     parser.add_argument("--profile", action="store_true", help="cProfile parse + upsert")
@@ -517,6 +664,8 @@ def run_benchmarks(args: argparse.Namespace, workdir: Path) -> list[Measurement]
             throughput_pages, max(1, args.repeat), workdir, args.profile
         ),
         "memory": lambda: bench_memory(memory_pages, workdir),
+        "cap": lambda: bench_cap(workdir),
+        "resync": lambda: bench_resync(workdir),
     }
     rows: list[Measurement] = []
     for name, run in benchmarks.items():

@@ -1,9 +1,9 @@
 """Flow `notion_ingest`: Notion → SQL, incrementally, under Notion's rate limit.
 
 Runs `tasks.notion.sync.run_sync` — the one entry point of a sync, which takes the ingest
-lock — with this module's Prefect tasks as its steps: people, then the Sprints data source,
-then Tickets, each paged through with one task per 100 pages (fetch, parse, upsert, cursor: one
-transaction). The cursor of each data source moves only after the page that contains it has
+lock — with this module's Prefect tasks as its steps: the Sprints data sources, then the
+Tickets ones, each paged through with one task per 100 pages (fetch, parse, upsert, cursor: one
+transaction), then people when the users list is worth reading. The cursor of each data source moves only after the page that contains it has
 been committed, so a crash anywhere loses and duplicates nothing on the next run.
 
 The tasks are declared here, not in `tasks/notion` (which holds plain functions only): a flow
@@ -62,17 +62,18 @@ def sync_people(gateway: NotionGateway) -> int:
 
 
 @task(cache_policy=NO_CACHE, task_run_name="plan sync — {kind}", **RETRY_TRANSIENT)
-def plan_source(
+def plan_sources(
     gateway: NotionGateway,
     settings: Settings,
     kind: str,
     *,
     full_refresh: bool,
     sprints_source_id: str | None = None,
-) -> SourcePlan:
-    """Resolve the data source and its property mapping; choose incremental or full scan."""
+) -> list[SourcePlan]:
+    """Resolve every data source of the database and its property mapping; choose
+    incremental or full scan for each."""
     with session_scope(settings.database_url) as session:
-        return planning.plan_source(
+        return planning.plan_sources(
             session,
             gateway,
             settings,
@@ -89,8 +90,8 @@ def sync_page(
     settings: Settings,
     start_cursor: str | None,
 ) -> BatchResult:
-    """One page (≤ 100) of pages edited since the plan's cursor, oldest edit first: fetch,
-    parse, upsert, record events and advance the cursor, in one transaction."""
+    """One page (≤ 100) of the plan's query window, oldest edit first: fetch, parse, upsert,
+    record events and advance the cursor, in one transaction."""
     with session_scope(settings.database_url) as session:
         return sync.sync_page(session, gateway, plan, settings, start_cursor)
 
@@ -104,9 +105,9 @@ def _plan_step(
     full_refresh: bool,
     sprints_source_id: str | None = None,
     now: datetime | None = None,
-) -> SourcePlan:
+) -> list[SourcePlan]:
     # `now` is left to the task (each plan reads the clock itself, as the flow always did).
-    return plan_source(
+    return plan_sources(
         gateway, settings, kind, full_refresh=full_refresh, sprints_source_id=sprints_source_id
     )
 
@@ -203,7 +204,7 @@ def _ingest(*, full_refresh: bool, rollup_after: bool, if_busy: IfBusy) -> dict[
     logger.info("ingest done: %s", ", ".join(f"{k}={v}" for k, v in counts.items()))
     create_markdown_artifact(
         key="notion-ingest",
-        markdown=_report(counts, stats.people, full_scan=stats.full_scan),
+        markdown=_report(counts, stats.people, full_scan=stats.full_scan, complete=stats.complete),
         description="Counts of the latest Notion ingest",
     )
     if rollup_after:
@@ -213,9 +214,11 @@ def _ingest(*, full_refresh: bool, rollup_after: bool, if_busy: IfBusy) -> dict[
     return counts
 
 
-def _report(counts: dict[str, Any], people: int, *, full_scan: bool) -> str:
+def _report(counts: dict[str, Any], people: int, *, full_scan: bool, complete: bool) -> str:
     rows = "\n".join(f"| {name} | {value} |" for name, value in counts.items())
     mode = "full scan (removals reconciled)" if full_scan else "incremental"
+    if not complete:
+        mode += ", incomplete (no removals concluded)"
     return f"# Notion ingest\n\nMode: **{mode}** · people listed: {people}\n\n| count | value |\n|---|---|\n{rows}\n"
 
 

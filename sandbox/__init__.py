@@ -29,11 +29,21 @@ Behaviour worth knowing (each is how Notion behaves, or the closest honest appro
   `created_time` ascending. Trashed pages never appear in query results.
 - Supported query filters: `timestamp` filters on `created_time` / `last_edited_time`, property
   filters on title, rich_text, number, unique_id, select, status, multi_select, people,
-  created_by, relation and date, and `and` / `or` compounds of those. Date conditions: `equals`,
+  created_by, relation and date, and `and` / `or` compounds of those (nested at most two deep). Date conditions: `equals`,
   `before`, `after`, `on_or_before`, `on_or_after`, `is_empty`, `is_not_empty`; a date-only value
   means that whole UTC day. Anything else is answered with 400 `validation_error`.
-- Page objects carry at most 25 relation items (`has_more: true` beyond that); the full list
-  comes from `GET /v1/pages/{id}/properties/{property_id}`.
+- One query (a filter + sort) returns at most `query_result_limit` results (Notion's 10,000; a
+  test may set fewer): pagination then ends with `has_more: false` and every page of that
+  response carries `request_status: {"type": "incomplete", "incomplete_reason":
+  "query_result_limit_reached"}`. The rest is reachable only by changing the query.
+- Page objects carry at most 25 relation items (`has_more: true` beyond that) and at most 25
+  people per people property (with no sign that more exist); the full list comes from
+  `GET /v1/pages/{id}/properties/{property_id}`, paginated.
+- Pages listed in `partial_page_ids` appear in query results as partial objects
+  (`{"object": "page", "id": …}`); `GET /v1/pages/{id}` answers them whole.
+- Pages carry `in_trash` (and the older `archived` and `is_archived`, equal to it); trashed
+  pages never appear in queries, and `GET /v1/pages/{id}` still answers them.
+- A database may hold several data sources (`Workspace.add_data_source`).
 - With `integration_can_read_users=False` (an integration without the "read user information"
   capability), `/v1/users` answers 403 and user objects inside pages are partial (`object`, `id`).
 - Only `Notion-Version` 2025-09-03 (or later) is served; older versions get 400, since the

@@ -66,6 +66,8 @@ class Endpoints:
     workspace: Workspace
     base_url: str
     integration_can_read_users: bool
+    query_result_limit: int
+    partial_page_ids: set[str]
     _renderer: _Renderer
     _orderings: OrderedDict[tuple[Any, ...], _Ordering]
 
@@ -166,20 +168,33 @@ class Endpoints:
                 start = bisect.bisect_left(ordering.keys, sort_key.comparable(raw))
             except TypeError as error:
                 raise _invalid(f"start_cursor provided is invalid: {cursor}") from error
-        chunk = ordering.pages[start : start + size]
-        more = start + size < len(ordering.pages)
+        # Notion stops a query at `query_result_limit` results: the pages past it are never
+        # served, pagination ends with has_more false, and every page of the response says so.
+        capped = len(ordering.pages) > self.query_result_limit
+        end = min(len(ordering.pages), self.query_result_limit)
+        chunk = ordering.pages[start : min(start + size, end)]
+        more = start + size < end
         only = self._only_properties(data_source, query)
-        results = ",".join(self._renderer.page(page, only) for page in chunk)
-        rest = _dumps(
-            {
-                "next_cursor": _encode_cursor(sort_key.raw(ordering.pages[start + size]))
-                if more
-                else None,
-                "has_more": more,
-                "type": "page_or_data_source",
-                "page_or_data_source": {},
-            }
+        results = ",".join(
+            self._renderer.partial_page(page)
+            if page.id in self.partial_page_ids
+            else self._renderer.page(page, only)
+            for page in chunk
         )
+        tail: dict[str, Any] = {
+            "next_cursor": _encode_cursor(sort_key.raw(ordering.pages[start + size]))
+            if more
+            else None,
+            "has_more": more,
+            "type": "page_or_data_source",
+            "page_or_data_source": {},
+        }
+        if capped:
+            tail["request_status"] = {
+                "type": "incomplete",
+                "incomplete_reason": "query_result_limit_reached",
+            }
+        rest = _dumps(tail)
         return RawJson(f'{{"object":"list","results":[{results}],{rest[1:]}')
 
     def _ordering(

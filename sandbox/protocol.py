@@ -16,6 +16,10 @@ NOTION_VERSION = "2025-09-03"
 DEFAULT_TOKEN = "secret_sandbox"
 #: Notion computes page property values with at most 25 page references.
 RELATION_LIMIT = 25
+#: Page objects carry at most 25 people per people property, and say nothing about the rest.
+PEOPLE_LIMIT = 25
+#: One data-source query (a filter + sort) returns at most this many results.
+QUERY_RESULT_LIMIT = 10_000
 MAX_PAGE_SIZE = 100
 #: Notion's limit for one rich-text object's `text.content`.
 TEXT_CONTENT_LIMIT = 2000

@@ -165,7 +165,7 @@ class DataSource:
 
 @dataclass(slots=True)
 class Database:
-    """A database: a container of data sources (here, always exactly one)."""
+    """A database: a container of data sources (one, unless `Workspace.add_data_source` added more)."""
 
     id: str
     title: str

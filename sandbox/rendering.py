@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from sandbox.protocol import (
     _TIMESTAMPS,
+    PEOPLE_LIMIT,
     RELATION_LIMIT,
     TEXT_CONTENT_LIMIT,
     RawJson,
@@ -199,7 +200,9 @@ class _Renderer:
             )
         if kind == "people":
             return lambda page: (
-                "[" + ",".join([self.user(u) for u in page.values.get(name, ())]) + "]"
+                "["
+                + ",".join([self.user(u) for u in page.values.get(name, ())[:PEOPLE_LIMIT]])
+                + "]"
             )
         if kind == "relation":
             return lambda page: _relation_json(page.values.get(name, ()))
@@ -245,11 +248,17 @@ class _Renderer:
             f'"last_edited_by":{{"object":"user","id":"{page.last_edited_by}"}},'
             f'"cover":null,"icon":null,"parent":{{"type":"data_source_id",'
             f'"data_source_id":"{data_source.id}","database_id":"{data_source.database_id}"}},'
-            f'"archived":{trashed},"in_trash":{trashed},"is_locked":false,'
+            f'"archived":{trashed},"in_trash":{trashed},"is_archived":{trashed},'
+            f'"is_locked":false,'
             f'"properties":{{{properties}}},'
             f'"url":"https://www.notion.so/{self._slug(title)}{_nodash(page.id)}",'
             f'"public_url":null}}'
         )
+
+    @staticmethod
+    def partial_page(page: Page) -> RawJson:
+        """A partial page object, as Notion may put in query results: only `object` and `id`."""
+        return RawJson(f'{{"object":"page","id":"{page.id}"}}')
 
     def _slug(self, title: Any) -> str:
         """`Fix-login-bug-` for Notion's page URLs (ASCII words of the title), or ``."""

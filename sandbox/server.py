@@ -28,7 +28,7 @@ import threading
 import traceback
 import uuid
 from collections import OrderedDict
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import date
 from http.server import ThreadingHTTPServer
 from typing import Any
@@ -41,12 +41,14 @@ from sandbox.protocol import (
     _VERSION,
     DEFAULT_TOKEN,
     NOTION_VERSION,
+    QUERY_RESULT_LIMIT,
     ApiError,
     RawJson,
     _encode,
     _invalid,
 )
 from sandbox.query import _Ordering
+from sandbox.records import normalize_id
 from sandbox.rendering import _Renderer
 from sandbox.sample import build_sample_workspace
 from sandbox.template_sample import LAYOUTS, build_workspace
@@ -59,6 +61,12 @@ class Sandbox(Endpoints):
     Thread-safe bookkeeping for tests: `requests` (every request as `(method, path)`, path
     without the query string, in arrival order), `count()`, `fail_next()` and `set_rate_limit()`.
     `integration_can_read_users` may be flipped while running.
+
+    Notion's limits are on by default and adjustable, so a test can reach them with a small
+    workspace: `query_result_limit` (results one query returns before it reports
+    `request_status` incomplete; Notion's is 10,000), and `partial_page_ids` (pages that query
+    results show as partial objects, `{"object": "page", "id": …}`; a set tests may change while
+    the server runs).
     """
 
     def __init__(
@@ -70,10 +78,14 @@ class Sandbox(Endpoints):
         port: int = 0,
         rate_limit_rps: float | None = None,
         integration_can_read_users: bool = True,
+        query_result_limit: int = QUERY_RESULT_LIMIT,
+        partial_page_ids: Iterable[str] = (),
     ) -> None:
         self.workspace = workspace if workspace is not None else build_sample_workspace()
         self.token = token
         self.integration_can_read_users = integration_can_read_users
+        self.query_result_limit = query_result_limit
+        self.partial_page_ids = {normalize_id(i) or i for i in partial_page_ids}
         self._renderer = _Renderer(self.workspace, self)
         self._state_lock = threading.Lock()
         self._log: list[tuple[str, str, int]] = []
@@ -317,11 +329,14 @@ def start_sandbox(
     port: int = 0,
     rate_limit_rps: float | None = None,
     integration_can_read_users: bool = True,
+    query_result_limit: int = QUERY_RESULT_LIMIT,
+    partial_page_ids: Iterable[str] = (),
 ) -> Sandbox:
     """Start a sandbox serving `workspace` (default: the 400-ticket sample) on `host:port`.
 
     `port=0` picks a free port; read it back from `sandbox.base_url`. The rate limiter is off
     unless `rate_limit_rps` is given (Notion's documented average is 3 requests per second).
+    `query_result_limit` and `partial_page_ids`: see `Sandbox`.
     """
     return Sandbox(
         workspace,
@@ -330,6 +345,8 @@ def start_sandbox(
         port=port,
         rate_limit_rps=rate_limit_rps,
         integration_can_read_users=integration_can_read_users,
+        query_result_limit=query_result_limit,
+        partial_page_ids=partial_page_ids,
     ).start()
 
 
@@ -355,6 +372,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--rate-limit", type=float, default=None, help="requests per second (default: off)"
     )
+    parser.add_argument(
+        "--query-result-limit",
+        type=int,
+        default=QUERY_RESULT_LIMIT,
+        help=f"results one query returns at most (default {QUERY_RESULT_LIMIT:,}, as Notion)",
+    )
     args = parser.parse_args(argv)
     workspace = build_workspace(args.layout, args.today, n_tickets=args.tickets, seed=args.seed)
     try:
@@ -364,6 +387,7 @@ def main(argv: list[str] | None = None) -> int:
             host=args.host,
             port=args.port,
             rate_limit_rps=args.rate_limit,
+            query_result_limit=args.query_result_limit,
         )
     except OSError as error:
         print(

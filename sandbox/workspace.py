@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import copy
 import random
 import threading
 from collections.abc import Callable, Iterable, Mapping
@@ -107,6 +108,11 @@ class Workspace:
     def sprints_data_source_id(self) -> str:
         return self.sprints_data_source.id
 
+    @property
+    def tickets_data_sources(self) -> list[DataSource]:
+        """Every data source of the Tickets database (one, unless a test added another)."""
+        return [self.data_sources[i] for i in self.tickets_database.data_source_ids]
+
     def user(self, user_id: str) -> User | None:
         """The user with this id (dashed or not), or None."""
         return self._users_by_id.get(normalize_id(user_id) or "")
@@ -115,9 +121,13 @@ class Workspace:
         """The page with this id (dashed or not), trashed or not, or None."""
         return self.pages.get(normalize_id(page_id) or "")
 
-    def tickets(self, *, include_trashed: bool = False) -> list[Page]:
-        """Ticket pages in creation order; trashed ones only when asked (queries never show them)."""
-        return [p for p in self.tickets_data_source.pages if include_trashed or not p.in_trash]
+    def tickets(self, *, include_trashed: bool = False, all_sources: bool = False) -> list[Page]:
+        """Ticket pages in creation order; trashed ones only when asked (queries never show them).
+
+        Only the first data source's, unless `all_sources` (a database may hold several).
+        """
+        sources = self.tickets_data_sources if all_sources else [self.tickets_data_source]
+        return [p for source in sources for p in source.pages if include_trashed or not p.in_trash]
 
     def sprints(self) -> list[Page]:
         """Sprint pages in date order: the closed ones, then the current, then the next."""
@@ -232,6 +242,41 @@ class Workspace:
                 page.in_trash = in_trash
                 self._touch(page, edited_by)
             return page
+
+    def add_person(self, name: str, email: str | None = None) -> str:
+        """Add a workspace member (as inviting someone to the workspace does); returns the id."""
+        with self.lock:
+            user = User(
+                id=_new_id(self._rng),
+                name=name,
+                type="person",
+                email=email or f"{name.lower().replace(' ', '.')}@example.com",
+            )
+            self.users.append(user)
+            self._users_by_id[user.id] = user
+            self.version += 1
+            return user.id
+
+    def add_data_source(self, database_id: str, title: str, *, like: str) -> str:
+        """Add a data source to a database with the schema of data source `like` (as a user
+        adding a second source to an existing database); returns its id. Starts empty."""
+        with self.lock:
+            database = self.databases[normalize_id(database_id) or database_id]
+            template = self.data_sources[normalize_id(like) or like]
+            stamp = minute(self.now())
+            source = DataSource(
+                id=_new_id(self._rng),
+                database_id=database.id,
+                title=title,
+                properties=copy.deepcopy(template.properties),
+                created_time=stamp,
+                last_edited_time=stamp,
+                created_by=self.people[0].id,
+            )
+            self.data_sources[source.id] = source
+            database.data_source_ids.append(source.id)
+            self.version += 1
+            return source.id
 
     # --- internals -----------------------------------------------------------------------
 

@@ -183,7 +183,7 @@ def test_integration_without_user_access_still_yields_people_from_properties(db_
 def test_unreadable_property_keeps_the_stored_value_and_writes_no_history(
     sandbox: Sandbox, db_url: str
 ) -> None:
-    from tasks.notion.plan import TICKETS, plan_source
+    from tasks.notion.plan import TICKETS, plan_sources
     from tasks.notion.writes import write_batch
 
     settings = settings_for(sandbox, db_url)
@@ -193,7 +193,7 @@ def test_unreadable_property_keeps_the_stored_value_and_writes_no_history(
         NotionGateway.from_settings(settings, rps=None) as gateway,
         Session(get_engine(db_url)) as session,
     ):
-        plan = plan_source(session, gateway, settings, TICKETS, full_refresh=False)
+        (plan,) = plan_sources(session, gateway, settings, TICKETS, full_refresh=False)
         fetched = gateway.retrieve_page(page.id)
         fetched["properties"]["Points"]["number"] = "thirteen"  # a formula turned text, say
         fetched["last_edited_time"] = "2099-01-01T00:00:00.000Z"
@@ -214,7 +214,7 @@ def test_unreadable_property_keeps_the_stored_value_and_writes_no_history(
 def test_a_page_that_is_not_a_page_is_quarantined_and_the_cursor_moves_on(
     sandbox: Sandbox, db_url: str
 ) -> None:
-    from tasks.notion.plan import TICKETS, plan_source
+    from tasks.notion.plan import TICKETS, plan_sources
     from tasks.notion.writes import write_batch
 
     settings = settings_for(sandbox, db_url)
@@ -224,7 +224,7 @@ def test_a_page_that_is_not_a_page_is_quarantined_and_the_cursor_moves_on(
         NotionGateway.from_settings(settings, rps=None) as gateway,
         Session(get_engine(db_url)) as session,
     ):
-        plan = plan_source(session, gateway, settings, TICKETS, full_refresh=False)
+        (plan,) = plan_sources(session, gateway, settings, TICKETS, full_refresh=False)
         good = gateway.retrieve_page(page.id)
         good["last_edited_time"] = "2099-01-01T00:00:00.000Z"
         broken = {

@@ -32,7 +32,9 @@ def stored(db_url: str) -> dict[str, tuple]:
 
 
 def expected(sandbox: Sandbox, points_property: str = "Points") -> dict[str, tuple]:
-    """What the sandbox holds, in the same shape, read from its records (not via our parser).
+    """What the sandbox holds, in the same shape, read from its records (not via our parser):
+    every live ticket of every data source of the Tickets database, with whole relations and
+    people lists (no 25-item cut).
 
     `points_property` is "Story points" for the template layouts, where points are a select
     whose option names are numbers.
@@ -40,7 +42,7 @@ def expected(sandbox: Sandbox, points_property: str = "Points") -> dict[str, tup
     ws = sandbox.workspace
     starts = {page.id: page.values["Dates"].start for page in ws.sprints()}
     rows = {}
-    for page in ws.tickets():
+    for page in ws.tickets(all_sources=True):
         values = page.values
         # A carried-over ticket relates to the old and the new sprint: it is in the later one.
         sprint = sorted(

@@ -162,19 +162,25 @@ class NotionGateway:
         edited_on_or_after: datetime | None = None,
         start_cursor: str | None = None,
         page_size: int = MAX_PAGE_SIZE,
+        filter: dict[str, Any] | None = None,
+        sorts: list[dict[str, Any]] | None = None,
     ) -> dict[str, Any]:
-        """ONE page of a query (`results`, `next_cursor`, `has_more`), oldest edit first.
+        """ONE page of a query (`results`, `next_cursor`, `has_more`, `request_status`).
 
-        Sorting by `last_edited_time` ascending lets a caller persist the newest edit it has
-        stored as the next run's cursor even if a run stops half way. `edited_on_or_after` is
-        inclusive and compared in UTC (a naive datetime is taken as UTC); Notion truncates edit
-        times to the minute, so callers subtract a lookback rather than add a second.
+        By default oldest edit first: sorting by `last_edited_time` ascending lets a caller
+        persist the newest edit it has stored as the next run's cursor even if a run stops half
+        way. `edited_on_or_after` is inclusive and compared in UTC (a naive datetime is taken as
+        UTC); Notion truncates edit times to the minute, so callers subtract a lookback rather
+        than add a second. `filter`/`sorts`, when given, are sent as they are instead (the
+        windows of `tasks.notion.windows`).
         """
         body: dict[str, Any] = {
-            "sorts": [{"timestamp": "last_edited_time", "direction": "ascending"}],
+            "sorts": sorts or [{"timestamp": "last_edited_time", "direction": "ascending"}],
             "page_size": page_size,
         }
-        if edited_on_or_after is not None:
+        if filter is not None:
+            body["filter"] = filter
+        elif edited_on_or_after is not None:
             body["filter"] = {
                 "timestamp": "last_edited_time",
                 "last_edited_time": {"on_or_after": _utc_iso(edited_on_or_after)},

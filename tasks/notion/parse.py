@@ -1,10 +1,10 @@
 """A page of query results turned into rows ready to write (tickets and sprints).
 
 Why a module of its own: `rows.py` turns *one* page object into a row; a batch needs more that
-has nothing to do with the database — leaving out (and counting as quarantined) objects that
-are no page at all, replacing NUL characters PostgreSQL cannot store, fetching relation and
-people properties Notion cut off at 25 items, and choosing a ticket's sprint when it is
-related to several.
+has nothing to do with the database — retrieving the pages a query answered only partially,
+leaving out (and counting as quarantined) objects that are no page at all, replacing NUL
+characters PostgreSQL cannot store, fetching relation and people properties Notion cut off at
+25 items, and choosing a ticket's sprint when it is related to several.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from datetime import tzinfo
 from typing import Any, TypeVar
 
 from tasks.notion.client import NotionGateway
+from tasks.notion.errors import NotionAccessError
 from tasks.notion.mapping import SprintMapping, TicketMapping
 from tasks.notion.rows import (
     MalformedPageError,
@@ -37,19 +38,59 @@ def parse_ticket_pages(
     gateway: NotionGateway | None,
     tz: tzinfo | None = None,
 ) -> list[ParsedTicket]:
-    """Parse a page of results; relation/people properties cut at 25 items are fetched whole."""
+    """Parse a page of results; with a gateway, properties cut at 25 items are fetched whole."""
     parsed = readable_pages(pages, lambda page: ticket_row(page, mapping, data_source_id, tz))
     for ticket in parsed:
         scrub_nul(ticket.row)
     if gateway is not None:
-        for ticket in parsed:
-            for name in list(ticket.relation_overflow):
-                prop_id = ticket.row["raw"][name]["id"]
-                items = gateway.property_items(ticket.row["id"], prop_id)
-                apply_full_relation(
-                    ticket, name, [_item_id(item) for item in items if _item_id(item)]
-                )
+        complete_cut_properties(parsed, gateway)
     return parsed
+
+
+def complete_cut_properties(tickets: Sequence[ParsedTicket], gateway: NotionGateway) -> None:
+    """Read whole, from the page property endpoint, every relation/people property Notion may
+    have cut at 25 items (one request per 100 items), and complete the tickets in place."""
+    for ticket in tickets:
+        for name in list(ticket.relation_overflow):
+            prop_id = ticket.row["raw"][name]["id"]
+            items = gateway.property_items(ticket.row["id"], prop_id)
+            apply_full_relation(ticket, name, [_item_id(item) for item in items if _item_id(item)])
+
+
+def is_partial(result: Any) -> bool:
+    """A partial page object (`{"object": "page", "id": …}`): a query may answer one instead of
+    the page, which is then still there — never a sign of removal."""
+    return (
+        isinstance(result, dict)
+        and result.get("object") == "page"
+        and isinstance(result.get("id"), str)
+        and "properties" not in result
+    )
+
+
+def complete_partial_pages(
+    results: Sequence[Any], gateway: NotionGateway | None
+) -> tuple[list[dict[str, Any]], list[str]]:
+    """The page objects of a page of results, partial ones retrieved whole (one request each).
+
+    Returns the pages and the ids of partial pages that could not be retrieved (no longer
+    shared, or gone since): the caller keeps those ids as seen, so a full scan never marks a
+    page removed only because a query answered it partially. Non-page results are left out.
+    """
+    pages: list[dict[str, Any]] = []
+    unresolved: list[str] = []
+    for result in results:
+        if not isinstance(result, dict) or result.get("object") != "page":
+            continue
+        if not is_partial(result) or gateway is None:
+            pages.append(result)
+            continue
+        try:
+            pages.append(gateway.retrieve_page(result["id"]))
+        except NotionAccessError as exc:
+            log.warning("could not retrieve partial page %s (%s)", result["id"], exc)
+            unresolved.append(result["id"])
+    return pages, unresolved
 
 
 def parse_sprint_pages(
@@ -67,13 +108,14 @@ def choose_latest_sprint(tickets: Sequence[ParsedTicket], sprint_starts: dict[st
 
     Teams carry unfinished work over by adding the new sprint to the relation and leaving the
     old one there; the ticket is in the new sprint's scope, whatever order Notion lists them in.
-    Sprints not synced (no start known) rank below known ones.
+    The whole relation counts (`ParsedTicket.sprint_ids`, completed past Notion's 25 by
+    `complete_cut_properties`), not the 25 a page object shows. Sprints not synced (no start
+    known) rank below known ones.
     """
     for ticket in tickets:
         name = ticket.mapping.sprint
-        prop = ticket.row["raw"].get(name) if name else None
-        related = [r.get("id") for r in (prop or {}).get("relation") or [] if isinstance(r, dict)]
-        if len(related) < 2:
+        related = ticket.sprint_ids
+        if name is None or len(related) < 2:
             continue
         ordered = sorted(
             related,

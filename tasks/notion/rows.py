@@ -41,6 +41,12 @@ __all__ = [
 ]
 
 
+#: Page objects carry at most this many references per relation or people property. Relations
+#: say `has_more` beyond it; people say nothing, so a people list of exactly this length may be
+#: cut and is read whole from the property item endpoint.
+REFERENCE_LIMIT = 25
+
+
 class MalformedPageError(ValueError):
     """A page object so broken (no id, no properties) that no row can be made; quarantine it."""
 
@@ -52,9 +58,11 @@ class ParsedTicket:
     `row` has exactly the `Ticket` columns we own (not first_seen_at/removed_at/updated_at).
     `assignee_ids` are in property order (→ `TicketAssignee.position`). `people` are users met
     on the page worth upserting into `Person` (assignees, plus named creators, editors and
-    mentions). `relation_overflow` names relation/people properties that Notion cut off at 25;
-    fetch the rest and call `apply_full_relation`, which completes this object in place.
-    `removed` marks trashed/archived pages.
+    mentions). `relation_overflow` names relation/people properties that Notion may have cut
+    off at 25; fetch the rest and call `apply_full_relation`, which completes this object in
+    place. `sprint_ids` is the sprint relation in Notion's order (whole once completed), from
+    which `choose_latest_sprint` picks `row["sprint_id"]`. `removed` marks trashed/archived
+    pages.
     """
 
     row: dict[str, Any]
@@ -63,6 +71,7 @@ class ParsedTicket:
     relation_overflow: list[str]
     removed: bool
     mapping: TicketMapping
+    sprint_ids: list[str]
 
 
 @dataclass(frozen=True, slots=True)
@@ -237,7 +246,7 @@ def _remember(people: dict[str, PersonRef], person: PersonRef, always: bool = Fa
 
 
 def _is_removed(page: dict[str, Any]) -> bool:
-    return page.get("in_trash") is True or page.get("archived") is True
+    return any(page.get(flag) is True for flag in ("in_trash", "archived", "is_archived"))
 
 
 def ticket_row(
@@ -275,9 +284,11 @@ def ticket_row(
         points = _points(properties, mapping.points, errors)
 
     sprint_id: str | None = None
+    sprint_ids: list[str] = []
     if mapping.sprint is not None:
         relation = _read(properties, mapping.sprint, "sprint", errors)
         if isinstance(relation, RelationValue):
+            sprint_ids = list(relation.ids)
             sprint_id = relation.ids[0] if relation.ids else None
             if relation.has_more:
                 overflow.append(mapping.sprint)
@@ -289,7 +300,8 @@ def ticket_row(
             assignee_ids.append(person.id)
             _remember(people, person, always=True)
         prop = properties.get(mapping.assignees)
-        if isinstance(prop, dict) and prop.get("has_more") is True:
+        cut = len(assignee_ids) >= REFERENCE_LIMIT
+        if cut or (isinstance(prop, dict) and prop.get("has_more") is True):
             overflow.append(mapping.assignees)
 
     priority = _text(_read(properties, mapping.priority, "priority", errors))
@@ -363,6 +375,7 @@ def ticket_row(
         relation_overflow=overflow,
         removed=_is_removed(page),
         mapping=mapping,
+        sprint_ids=sprint_ids,
     )
 
 
@@ -376,6 +389,7 @@ def apply_full_relation(parsed: ParsedTicket, prop_name: str, ids: Iterable[str]
     """
     full = [normalise_notion_id(i, "relation") for i in ids]
     if prop_name == parsed.mapping.sprint:
+        parsed.sprint_ids = full
         parsed.row["sprint_id"] = full[0] if full else None
     if prop_name == parsed.mapping.assignees:
         parsed.assignee_ids = full

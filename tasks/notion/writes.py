@@ -4,8 +4,10 @@ Why a module of its own: this is where the sync's crash-safety lives. Each page 
 diffed against what is stored, upserted, turned into `TicketEvent`s (`events.py`), and the data
 source's cursor is moved to the newest edit time of that page — all in **one transaction**, so
 the cursor can never run ahead of committed data. Pages seen again are recognised as unchanged
-by their content hash and write nothing. After a complete full scan, stored rows the scan did
-not return are marked removed, and the run is recorded on the source's `SyncState`.
+by their content hash and write nothing. After a *complete* scan (every window read whole),
+stored rows the scan should have returned and did not are marked removed — all of the source's
+after a full scan, the open sprints' tickets after an incremental one — and the run is recorded
+on the source's `SyncState`. An incomplete scan concludes no removal and is no full scan.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlmodel import Session
 
-from models import SyncState, Ticket, TicketAssignee, TicketEvent
+from models import Person, SyncState, Ticket, TicketAssignee, TicketEvent
 from models.base import as_utc, utcnow
 from models.people import upsert_people
 from models.settings import Settings
@@ -33,7 +35,12 @@ from tasks.notion.events import (
     ticket_event,
 )
 from tasks.notion.mapping import SprintMapping, TicketMapping
-from tasks.notion.parse import choose_latest_sprint, parse_sprint_pages, parse_ticket_pages
+from tasks.notion.parse import (
+    choose_latest_sprint,
+    complete_cut_properties,
+    parse_sprint_pages,
+    parse_ticket_pages,
+)
 from tasks.notion.plan import TICKETS, SourcePlan
 from tasks.notion.rows import ParsedTicket
 
@@ -66,6 +73,12 @@ class BatchResult(Counts):
     page_size: int = 0
     #: Where the next page of the query starts; None after the last page.
     next_cursor: str | None = None
+    #: Notion cut this query at its result limit (`request_status` incomplete).
+    incomplete: bool = False
+    #: The last sort value the page returned in the window's order (`windows.sort_value`).
+    last_sort_value: Any = None
+    #: Users met on changed tickets that no stored person has: the users list is worth reading.
+    unknown_people: int = 0
 
 
 def write_batch(
@@ -80,16 +93,23 @@ def write_batch(
     now = now or utcnow()
     if plan.kind == TICKETS:
         assert isinstance(plan.mapping, TicketMapping)
-        parsed = parse_ticket_pages(pages, plan.mapping, plan.data_source_id, gateway, settings.tz)
+        parsed = parse_ticket_pages(pages, plan.mapping, plan.data_source_id, None, settings.tz)
+        as_stored = _cut_but_unchanged(session, [t for t in parsed if t.relation_overflow])
+        to_write = [t for t in parsed if t.row["id"] not in as_stored]
+        if gateway is not None:
+            complete_cut_properties([t for t in to_write if t.relation_overflow], gateway)
         sprint_table = Sprint.__table__  # type: ignore[attr-defined]
         starts = {
             row.id: row.start
             for row in session.execute(select(sprint_table.c.id, sprint_table.c.start))
         }
-        choose_latest_sprint(parsed, starts)
-        result = write_ticket_batch(session, parsed, now)
-        result.fetched += len(pages) - len(parsed)
+        choose_latest_sprint(to_write, starts)
+        result = write_ticket_batch(session, to_write, now)
+        result.fetched += len(pages) - len(to_write)
+        result.unchanged += len(as_stored)
         result.quarantined += len(pages) - len(parsed)
+        result.seen_ids += sorted(as_stored)
+        result.newest_edit = latest_edit(ticket.row for ticket in parsed)
     else:
         assert isinstance(plan.mapping, SprintMapping)
         result = write_sprint_batch(
@@ -98,6 +118,33 @@ def write_batch(
     advance_cursor(session, plan, result.newest_edit, now)
     session.commit()
     return result
+
+
+def _cut_but_unchanged(session: Session, cut: Sequence[ParsedTicket]) -> set[str]:
+    """Tickets with a property Notion may have cut at 25 whose page reads exactly as stored
+    (same edit time, same property JSON): reading the property whole again would cost a
+    request per ticket on every sync that sees them (an open sprint's tickets, every run)."""
+    if not cut:
+        return set()
+    table = Ticket.__table__  # type: ignore[attr-defined]
+    rows = session.execute(
+        select(table.c.id, table.c.last_edited_time, table.c.raw, table.c.removed_at).where(
+            table.c.id.in_([t.row["id"] for t in cut])
+        )
+    )
+    stored = {r.id: r for r in rows}
+    same = set()
+    for ticket in cut:
+        old = stored.get(ticket.row["id"])
+        if (
+            old is not None
+            and old.removed_at is None
+            and not ticket.removed
+            and as_utc(old.last_edited_time) == as_utc(ticket.row["last_edited_time"])
+            and old.raw == ticket.row["raw"]
+        ):
+            same.add(ticket.row["id"])
+    return same
 
 
 def write_ticket_batch(
@@ -135,6 +182,7 @@ def write_ticket_batch(
     result.seen_ids = [p.row["id"] for p in live]
     people = [_person_row(person) for ticket in changed for person in ticket.people]
     if people:
+        result.unknown_people = _count_unknown(session, {p["id"] for p in people})
         upsert_people(session, people)
     if live:
         # Rows whose content hash and edit time are unchanged are not rewritten (upsert compare);
@@ -147,6 +195,14 @@ def write_ticket_batch(
     if gone:
         result.removed += _remove_tickets(session, gone, now)
     return result
+
+
+def _count_unknown(session: Session, person_ids: set[str]) -> int:
+    table = Person.__table__  # type: ignore[attr-defined]
+    known = {
+        r[0] for r in session.execute(select(table.c.id).where(table.c.id.in_(list(person_ids))))
+    }
+    return len(person_ids - known)
 
 
 def _remove_tickets(session: Session, ids: Sequence[str], now: datetime) -> int:
@@ -220,24 +276,38 @@ def sync_state(session: Session, plan: SourcePlan) -> SyncState:
 def advance_cursor(
     session: Session, plan: SourcePlan, newest_edit: datetime | None, now: datetime
 ) -> None:
-    """Move the source's cursor forward to `newest_edit` (never backwards). Caller commits."""
+    """Move the source's cursor forward to `newest_edit` (never backwards; only `hold_cursor`
+    does, after an incomplete scan). Caller commits."""
     state = sync_state(session, plan)
     if newest_edit is not None and (state.cursor is None or newest_edit > as_utc(state.cursor)):
         state.cursor = newest_edit
     state.updated_at = now
 
 
+def hold_cursor(session: Session, plan: SourcePlan, unread_from: datetime) -> None:
+    """Move the source's cursor back to `unread_from` after an incomplete scan, so the next sync
+    reads the pages it could not (the one time the cursor moves backwards: re-reading is
+    harmless, every write being idempotent, while starting after unread pages would lose
+    them until they are edited again). Caller commits."""
+    state = sync_state(session, plan)
+    if state.cursor is not None and as_utc(state.cursor) > unread_from:
+        state.cursor = unread_from
+
+
 def reconcile_removed(session: Session, plan: SourcePlan, seen_ids: set[str], now: datetime) -> int:
-    """After a complete full scan: mark stored, live rows the scan did not return as removed."""
+    """After a complete scan: mark removed the stored, live rows it should have returned and
+    did not. A full scan returns every live page of the source; an incremental tickets scan
+    returns every live ticket of the plan's open sprints (`plan.scope_sprint_ids`). Any other
+    scan proves nothing about removals. The caller never calls this after an incomplete scan."""
     table = (Ticket if plan.kind == TICKETS else Sprint).__table__  # type: ignore[attr-defined]
-    stored = [
-        r[0]
-        for r in session.execute(
-            select(table.c.id).where(
-                table.c.data_source_id == plan.data_source_id, table.c.removed_at.is_(None)
-            )
-        )
-    ]
+    query = select(table.c.id).where(
+        table.c.data_source_id == plan.data_source_id, table.c.removed_at.is_(None)
+    )
+    if not plan.full_scan:
+        if plan.kind != TICKETS or not plan.scope_sprint_ids:
+            return 0
+        query = query.where(table.c.sprint_id.in_(plan.scope_sprint_ids))
+    stored = [r[0] for r in session.execute(query)]
     missing = [tid for tid in stored if tid not in seen_ids]
     if not missing:
         return 0
@@ -249,15 +319,19 @@ def reconcile_removed(session: Session, plan: SourcePlan, seen_ids: set[str], no
     return int(result.rowcount or 0)
 
 
-def finish_source(session: Session, plan: SourcePlan, stats: BatchResult, now: datetime) -> None:
-    """Record the run on the source's SyncState (and when its last full scan completed)."""
+def finish_source(
+    session: Session, plan: SourcePlan, stats: BatchResult, now: datetime, *, complete: bool
+) -> None:
+    """Record the run on the source's SyncState; a full scan counts as one only if complete."""
     state = sync_state(session, plan)
     state.last_run_at = now
-    if plan.full_scan:
+    if plan.full_scan and complete:
         state.last_full_scan_at = now
     state.last_run_stats = {
-        k: v for k, v in asdict(stats).items() if k not in {"seen_ids", "newest_edit"}
-    } | {"full_scan": plan.full_scan}
+        k: v
+        for k, v in asdict(stats).items()
+        if k not in {"seen_ids", "newest_edit", "last_sort_value"}
+    } | {"full_scan": plan.full_scan, "complete": complete}
     state.updated_at = now
 
 
