@@ -9,6 +9,7 @@ from models.assistant import ChatMessage, ChatThread, TicketEmbedding
 from models.health import SprintHealth
 from models.outbox import OutboxEmail
 from models.people import Person
+from models.publications import NotionPublication
 from models.sprints import Sprint, SprintSnapshot
 from models.summaries import LlmCall, Summary
 from models.sync import SyncState
@@ -21,6 +22,7 @@ __all__ = [
     "ChatMessage",
     "ChatThread",
     "LlmCall",
+    "NotionPublication",
     "OutboxEmail",
     "Person",
     "Sprint",

@@ -138,6 +138,7 @@ class Settings(BaseSettings):
     notion_base_url: AnyHttpUrl = AnyHttpUrl(NOTION_PUBLIC_API)
     notion_tickets_database_id: str | None = None
     notion_sprints_database_id: str | None = None
+    notion_reports_page_id: str | None = None
     notion_property_map: Annotated[dict[str, PropertyRef], NoDecode] = Field(default_factory=dict)
     notion_rate_limit_rps: float = Field(default=3.0, gt=0)
     notion_lookback_minutes: int = Field(default=2, ge=1)
@@ -177,7 +178,12 @@ class Settings(BaseSettings):
     def _split_commas(cls, value: Any) -> list[str]:
         return _comma_list(value)
 
-    @field_validator("notion_tickets_database_id", "notion_sprints_database_id", mode="before")
+    @field_validator(
+        "notion_tickets_database_id",
+        "notion_sprints_database_id",
+        "notion_reports_page_id",
+        mode="before",
+    )
     @classmethod
     def _normalise_notion_id(cls, value: Any) -> str | None:
         if value in (None, ""):
