@@ -19,6 +19,8 @@ Modules:
 - `query` — filters and sorts compiled into predicates and sort keys
 - `writes` — Notion's property write format → the workspace's value forms
 - `endpoints` — one method per route; `faults` — queued errors and the rate limiter
+- `content`, `content_endpoints`, `content_limits` — pages under pages (`Sandbox.reports_page_id`),
+  their blocks (append / list / delete, paginated) and Notion's request size limits
 - `server` — `Sandbox`, `start_sandbox` and `main` (`python -m sandbox.server --port 8765`);
   `handler` — the HTTP request handler
 
@@ -46,6 +48,9 @@ Behaviour worth knowing (each is how Notion behaves, or the closest honest appro
 - A database may hold several data sources (`Workspace.add_data_source`).
 - With `integration_can_read_users=False` (an integration without the "read user information"
   capability), `/v1/users` answers 403 and user objects inside pages are partial (`object`, `id`).
+- Block input is held to Notion's size limits (≤ 2,000 characters per `text.content` and link
+  URL, ≤ 100 rich-text items, ≤ 100 children per request, ≤ 1,000 block elements and 500 KB per
+  payload), answered with 400 `validation_error` naming the offending path.
 - Only `Notion-Version` 2025-09-03 (or later) is served; older versions get 400, since the
   sandbox cannot speak the pre-data-source shapes.
 """

@@ -34,6 +34,8 @@ from http.server import ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from sandbox.content import PageContent
+from sandbox.content_endpoints import CONTENT_ROUTES, ContentEndpoints
 from sandbox.endpoints import _ROUTES, Endpoints
 from sandbox.faults import _DEFAULT_CODES, _DEFAULT_MESSAGES, _Fault, _TokenBucket
 from sandbox.handler import _Handler
@@ -55,7 +57,7 @@ from sandbox.template_sample import LAYOUTS, build_workspace
 from sandbox.workspace import Workspace
 
 
-class Sandbox(Endpoints):
+class Sandbox(ContentEndpoints, Endpoints):
     """A running sandbox server. Use as a context manager, or call `stop()`.
 
     Thread-safe bookkeeping for tests: `requests` (every request as `(method, path)`, path
@@ -87,6 +89,7 @@ class Sandbox(Endpoints):
         self.query_result_limit = query_result_limit
         self.partial_page_ids = {normalize_id(i) or i for i in partial_page_ids}
         self._renderer = _Renderer(self.workspace, self)
+        self.content = PageContent(self.workspace)
         self._state_lock = threading.Lock()
         self._log: list[tuple[str, str, int]] = []
         self._faults: list[_Fault] = []
@@ -302,7 +305,7 @@ class Sandbox(Endpoints):
     def _route(
         self, method: str, path: str
     ) -> tuple[Callable[..., dict[str, Any] | RawJson], dict[str, str]]:
-        for route_method, pattern, name in _ROUTES:
+        for route_method, pattern, name in (*CONTENT_ROUTES, *_ROUTES):
             match = pattern.fullmatch(path)
             if match and route_method == method:
                 return getattr(self, name), match.groupdict()
