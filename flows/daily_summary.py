@@ -21,6 +21,7 @@ from prefect.context import TaskRunContext
 from prefect.runtime import flow_run
 
 from flows.hooks import notify_failure
+from flows.notion_reports import publish_if_configured, publish_summary_to_notion
 from models import clock
 from models.settings import get_settings
 from tasks.caching import shared_cache_options
@@ -113,6 +114,9 @@ def daily_summary(day: date | None = None) -> dict[str, Any]:
             outcome = write_with_template(facts, "the LLM was unavailable")
     store_summary(day, facts, outcome)
     publish_summary(day, outcome["text"])
+    publish_if_configured(
+        publish_summary_to_notion, day, outcome["text"], what="Daily summary", logger=logger
+    )
     return daily.summary_result(day, facts, outcome)
 
 

@@ -17,6 +17,7 @@ from prefect.cache_policies import CacheKeyFnPolicy
 
 from flows.announce import announce
 from flows.hooks import notify_failure
+from flows.notion_reports import publish_if_configured, publish_sprint_report_to_notion
 from models import clock
 from models.db import get_engine
 from models.health import record_health
@@ -150,6 +151,9 @@ def sprint_rollup(today: date | None = None) -> dict[str, Any]:
                 [health_changed(change, current)],
                 label=f"health {change.before} → {change.after} — {current['sprint']['name']}",
             )
+        publish_if_configured(
+            publish_sprint_report_to_notion, current, what="Sprint report", logger=logger
+        )
         logger.info(
             "%s: %s, %g of %g pts remaining",
             current["sprint"]["name"],

@@ -256,6 +256,46 @@ class NotionGateway:
             },
         )
 
+    # --- pages under pages and their blocks (report publishing) --------------------------
+
+    def create_child_page(
+        self,
+        parent_page_id: str,
+        title: list[dict[str, Any]],
+        children: list[dict[str, Any]],
+    ) -> dict[str, Any]:
+        """Create a page under a page, with its first (≤ 100) blocks; returns the page object."""
+        return self._request(
+            "POST",
+            "pages",
+            Resource("report page", parent_page_id),
+            body={
+                "parent": {"type": "page_id", "page_id": parent_page_id},
+                "properties": {"title": {"title": title}},
+                "children": children,
+            },
+        )
+
+    def block_children(self, block_id: str) -> list[dict[str, Any]]:
+        """Every child block of a page or block, following `next_cursor` (100 per request)."""
+        return self._paginate(f"blocks/{block_id}/children", Resource("report page", block_id))
+
+    def append_block_children(
+        self, block_id: str, children: list[dict[str, Any]]
+    ) -> list[dict[str, Any]]:
+        """Append ≤ 100 blocks at the end of a page or block; returns the created blocks."""
+        response = self._request(
+            "PATCH",
+            f"blocks/{block_id}/children",
+            Resource("report page", block_id),
+            body={"children": children},
+        )
+        return list(response.get("results") or [])
+
+    def delete_block(self, block_id: str) -> dict[str, Any]:
+        """Move one block to the trash (Notion has no bulk delete)."""
+        return self._request("DELETE", f"blocks/{block_id}", Resource("report page", block_id))
+
     # --- transport -----------------------------------------------------------------------
 
     def _paginate(self, path: str, resource: Resource) -> list[dict[str, Any]]:

@@ -17,7 +17,7 @@ from models.errors import ConductorError
 _DATABASE_VARS = "CONDUCTOR_NOTION_TICKETS_DATABASE_ID / CONDUCTOR_NOTION_SPRINTS_DATABASE_ID"
 _SHARE_FIX = "share the database with the integration (••• menu → Connections)"
 
-ResourceKind = Literal["database", "data source", "page", "workspace"]
+ResourceKind = Literal["database", "data source", "page", "report page", "workspace"]
 
 
 class NotionAccessError(ConductorError):
@@ -71,6 +71,13 @@ def access_message(resource: Resource, status: int) -> str:
         return (
             f"Notion page {resource.object_id} not found or not shared ({status}): "
             f"share its database with the integration (••• menu → Connections){capabilities}"
+        )
+    if resource.kind == "report page":
+        return (
+            f"Notion page {resource.object_id} not found or not shared ({status}): share the "
+            "reports page with the integration (••• menu → Connections), check "
+            f"CONDUCTOR_NOTION_REPORTS_PAGE_ID and give the integration insert/update content"
+            f"{capabilities}"
         )
     return (
         f"Notion refused the request ({status}): give the integration the capabilities it "
