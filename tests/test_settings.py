@@ -59,6 +59,15 @@ def test_notion_database_urls_become_dashed_ids(monkeypatch: pytest.MonkeyPatch)
     )
 
 
+def test_reports_page_url_becomes_a_dashed_id(monkeypatch: pytest.MonkeyPatch) -> None:
+    url = "https://www.notion.so/acme/Team-reports-00112233445566778899aabbccddeeff"
+    monkeypatch.setenv("CONDUCTOR_NOTION_REPORTS_PAGE_ID", url)
+    assert load_settings().notion_reports_page_id == "00112233-4455-6677-8899-aabbccddeeff"
+    monkeypatch.setenv("CONDUCTOR_NOTION_REPORTS_PAGE_ID", "reports")
+    with pytest.raises(ConfigError, match="CONDUCTOR_NOTION_REPORTS_PAGE_ID: is not a Notion id"):
+        load_settings()
+
+
 @pytest.mark.parametrize(
     ("variable", "value", "expected"),
     [
