@@ -243,3 +243,17 @@ def test_sprint_report_page_is_updated_in_place(sandbox: Sandbox, settings: Sett
     assert "Nothing blocked or aging." in [
         entry["text"] for entry in sandbox.content.outline(first["page_id"])
     ]
+
+
+def test_a_renamed_sprint_keeps_its_report_page(sandbox: Sandbox, settings: Settings) -> None:
+    report = _current_report(settings)
+    first = publish_sprint_report(report, settings)
+    renamed = {**report, "sprint": {**report["sprint"], "name": "Sprint Renamed"}}
+    second = publish_sprint_report(renamed, settings)
+    assert first is not None and second is not None
+    assert second["page_id"] == first["page_id"]
+    titles = [
+        "".join(item["text"]["content"] for item in page.title)
+        for page in sandbox.content.child_pages(sandbox.reports_page_id)
+    ]
+    assert titles == ["Sprint report — Sprint Renamed"]

@@ -276,6 +276,15 @@ class NotionGateway:
             },
         )
 
+    def set_page_title(self, page_id: str, title: list[dict[str, Any]]) -> dict[str, Any]:
+        """Rename a page under a page (its only property is `title`)."""
+        return self._request(
+            "PATCH",
+            f"pages/{page_id}",
+            Resource("report page", page_id),
+            body={"properties": {"title": {"title": title}}},
+        )
+
     def block_children(self, block_id: str) -> list[dict[str, Any]]:
         """Every child block of a page or block, following `next_cursor` (100 per request)."""
         return self._paginate(f"blocks/{block_id}/children", Resource("report page", block_id))

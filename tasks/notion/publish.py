@@ -90,7 +90,10 @@ def publish_page(
     """Make the page titled `title` under `parent_page_id` hold exactly `blocks`."""
     start = gateway.stats.as_dict()["requests"]
     digest = content_hash(title, blocks)
-    page_id = _live_page(gateway, known_page_id) if known_page_id else None
+    page = _live_page(gateway, known_page_id) if known_page_id else None
+    page_id = str(page["id"]) if page is not None else None
+    if page is not None and page_id is not None and _title_of(page) != title:
+        gateway.set_page_title(page_id, _title_items(title))  # e.g. the sprint was renamed
     if page_id is not None and known_hash == digest:
         return _result(gateway, start, page_id, "unchanged", blocks, digest)
     if page_id is None:
@@ -115,8 +118,8 @@ def find_child_page(gateway: NotionGateway, parent_page_id: str, title: str) -> 
     return None
 
 
-def _live_page(gateway: NotionGateway, page_id: str) -> str | None:
-    """`page_id` if the page exists and is not in the trash; None if gone or trashed."""
+def _live_page(gateway: NotionGateway, page_id: str) -> dict[str, Any] | None:
+    """The page object if the page exists and is not in the trash; None if gone or trashed."""
     try:
         page = gateway.retrieve_page(page_id)
     except NotionAccessError as exc:
@@ -125,7 +128,12 @@ def _live_page(gateway: NotionGateway, page_id: str) -> str | None:
         raise
     if page.get("in_trash") or page.get("archived"):
         return None
-    return str(page["id"])
+    return page
+
+
+def _title_of(page: dict[str, Any]) -> str:
+    title = ((page.get("properties") or {}).get("title") or {}).get("title") or []
+    return "".join(str(item.get("plain_text", "")) for item in title)
 
 
 def _replace_children(gateway: NotionGateway, page_id: str, blocks: list[Block]) -> None:
