@@ -9,8 +9,9 @@ How Notion behaves here, and so how this behaves:
 - A child page shows up in its parent's block children as a `child_page` block whose id *is*
   the page id; trashing the page (or deleting that block) removes it from the list.
 - Blocks are listed in the order they were appended, paginated with a block id as the cursor.
-- A trashed page is still readable (`GET /v1/pages/{id}` says `in_trash: true`), but appending to
-  it or listing it answers 400 `validation_error` ("Can't edit block that is archived").
+- A trashed page is still readable (`GET /v1/pages/{id}` says `in_trash: true`, its blocks can
+  be listed), but appending to it answers 400 `validation_error` ("Can't edit block that is
+  archived"), as does deleting a block already deleted.
 """
 
 from __future__ import annotations

@@ -94,18 +94,21 @@ class ContentEndpoints:
                 )
         return self.content.render_page(page)
 
-    def _parent_for_children(self, raw: str) -> str:
+    def _parent_for_children(self, raw: str, *, writing: bool) -> str:
+        """The page or block id whose children are read or written; a trashed one can still
+        be read, not written."""
         block_id = self._uuid(raw, "block_id")
         page = self.content.pages.get(block_id)
         block = self.content.blocks.get(block_id)
         if page is None and block is None:
             raise _not_found("block", block_id)
-        if (page is not None and page.in_trash) or (block is not None and block.in_trash):
+        trashed = (page is not None and page.in_trash) or (block is not None and block.in_trash)
+        if writing and trashed:
             raise _invalid(_ARCHIVED)
         return block_id
 
     def _list_block_children(self, params: Params, query: Query, body: dict[str, Any]) -> Any:
-        parent_id = self._parent_for_children(params["id"])
+        parent_id = self._parent_for_children(params["id"], writing=False)
         children = self.content.live_children(parent_id)
         size = _page_size(_first(query, "page_size"))
         start = 0
@@ -128,7 +131,7 @@ class ContentEndpoints:
         }
 
     def _append_block_children(self, params: Params, query: Query, body: dict[str, Any]) -> Any:
-        parent_id = self._parent_for_children(params["id"])
+        parent_id = self._parent_for_children(params["id"], writing=True)
         check_payload_size(body)
         if "children" not in body:
             raise _invalid(

@@ -111,8 +111,9 @@ def test_size_limits_answer_notions_validation_errors(sandbox: Sandbox, notion: 
 def test_trashed_page_is_retrievable_but_not_listed_or_editable(
     sandbox: Sandbox, notion: Client
 ) -> None:
-    page = _new_page(notion, sandbox, "Doomed")
+    page = _new_page(notion, sandbox, "Doomed", [_paragraph("still here")])
     notion.pages.update(page_id=page["id"], in_trash=True)
+    assert len(notion.blocks.children.list(block_id=page["id"])["results"]) == 1
     assert notion.pages.retrieve(page_id=page["id"])["in_trash"] is True
     listed = collect_paginated_api(notion.blocks.children.list, block_id=sandbox.reports_page_id)
     assert page["id"] not in [block["id"] for block in listed]
