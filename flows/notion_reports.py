@@ -12,6 +12,7 @@ from datetime import date
 from typing import Any
 
 from prefect import Task, task
+from prefect.artifacts import create_link_artifact
 
 from models.settings import get_settings
 from tasks.notion import report_pages
@@ -20,13 +21,25 @@ from tasks.notion import report_pages
 @task(name="publish-summary-to-notion", retries=0)
 def publish_summary_to_notion(day: date, text: str) -> dict[str, Any] | None:
     """`tasks.notion.report_pages.publish_daily_summary`: the day's page under the reports page."""
-    return report_pages.publish_daily_summary(day, text, get_settings())
+    return _linked(report_pages.publish_daily_summary(day, text, get_settings()), "daily-summary")
 
 
 @task(name="publish-sprint-report-to-notion", retries=0)
 def publish_sprint_report_to_notion(report: dict[str, Any]) -> dict[str, Any] | None:
     """`tasks.notion.report_pages.publish_sprint_report`: the sprint's page, updated in place."""
-    return report_pages.publish_sprint_report(report, get_settings())
+    return _linked(report_pages.publish_sprint_report(report, get_settings()), "sprint-report")
+
+
+def _linked(result: dict[str, Any] | None, kind: str) -> dict[str, Any] | None:
+    """A link artifact to the published page, so the run in the UI leads to it."""
+    if result:
+        create_link_artifact(
+            key=f"notion-{kind}",
+            link=result["url"],
+            link_text=result["title"],
+            description=f"{result['title']} in Notion ({result['action']})",
+        )
+    return result
 
 
 def publish_if_configured(

@@ -15,7 +15,7 @@ from models.publications import FAILED, NotionPublication
 from models.settings import get_settings
 from sandbox.server import Sandbox
 from tests.factories import SAMPLE_TODAY
-from tests.prefect_helpers import read_task_runs
+from tests.prefect_helpers import read_artifacts, read_task_runs
 from tests.sandboxes import point_environment_at, sync
 
 
@@ -60,6 +60,11 @@ def test_pipeline_publishes_each_report_once_over_two_runs(
     names = {"publish-summary-to-notion", "publish-sprint-report-to-notion"}
     states = _task_states(str(state.state_details.flow_run_id), names)
     assert states == dict.fromkeys(names, "COMPLETED")
+    keys = {
+        artifact["key"]
+        for artifact in read_artifacts(flow_run_id=str(state.state_details.flow_run_id))
+    }
+    assert {"notion-daily-summary", "notion-sprint-report"} <= keys
 
 
 @pytest.mark.sandbox(20)
