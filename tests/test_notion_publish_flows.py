@@ -94,3 +94,25 @@ def test_a_failed_publish_fails_its_task_but_not_the_summary(
     with Session(get_engine(db_url)) as session:
         row = session.get(NotionPublication, f"daily-summary:{SAMPLE_TODAY.isoformat()}")
     assert row is not None and row.status == FAILED
+
+
+@pytest.mark.sandbox(20)
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_the_summary_command_publishes_when_a_reports_page_is_set(
+    prefect_harness: None, db_url: str, sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from typer.testing import CliRunner
+
+    from cli.app import app
+
+    point_environment_at(
+        sandbox, monkeypatch, CONDUCTOR_NOTION_REPORTS_PAGE_ID=sandbox.reports_page_id
+    )
+    sync(get_settings())
+    day = SAMPLE_TODAY.isoformat()
+    for _ in range(2):
+        result = CliRunner().invoke(app, ["summary", "--date", day, "--json"])
+        assert result.exit_code == 0, result.output
+    [page] = sandbox.content.child_pages(sandbox.reports_page_id)
+    assert page.title[0]["text"]["content"] == f"Daily summary — {day}"
+    assert sandbox.content.outline(page.id)[0]["text"].startswith("Generated without an LLM")
