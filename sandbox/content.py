@@ -207,6 +207,7 @@ class PageContent:
             "parent": parent,
             "archived": page.in_trash,
             "in_trash": page.in_trash,
+            "is_archived": page.in_trash,
             "is_locked": False,
             "properties": {"title": {"id": "title", "type": "title", "title": title}},
             "url": f"https://www.notion.so/{slug}-{_nodash(page.id)}",
