@@ -4,7 +4,7 @@ Nothing here imports from `flows/` or `tasks/`.
 """
 
 from models.assistant import ChatMessage, ChatThread, TicketEmbedding
-from models.outbox import OutboxEmail
+from models.outbox import OutboxEmail, OutboxPost
 from models.people import Person
 from models.sprints import Sprint, SprintSnapshot
 from models.summaries import LlmCall, Summary
@@ -16,6 +16,7 @@ __all__ = [
     "ChatThread",
     "LlmCall",
     "OutboxEmail",
+    "OutboxPost",
     "Person",
     "Sprint",
     "SprintSnapshot",
