@@ -20,6 +20,7 @@ from prefect.cache_policies import CacheKeyFnPolicy
 from prefect.context import TaskRunContext
 from prefect.runtime import flow_run
 
+from flows.chat import post_summary_to_chat
 from flows.hooks import notify_failure
 from models import clock
 from models.settings import get_settings
@@ -111,6 +112,8 @@ def daily_summary(day: date | None = None) -> dict[str, Any]:
             outcome = write_with_template(facts, "the LLM was unavailable")
     store_summary(day, facts, outcome)
     publish_summary(day, outcome["text"])
+    if settings.notify_urls:
+        post_summary_to_chat(day, outcome["text"], outcome["generated_by"])
     return daily.summary_result(day, facts, outcome)
 
 
