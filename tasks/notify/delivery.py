@@ -30,6 +30,8 @@ from __future__ import annotations
 import logging
 import re
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from typing import Any
 
@@ -96,6 +98,28 @@ def classify_failure(apprise_lines: list[str]) -> tuple[bool, str]:
     return True, "the service did not accept the message (no reason given)"
 
 
+@contextmanager
+def _quiet_loggers(capture: logging.Handler) -> Iterator[None]:
+    """For one Apprise call: Apprise's log goes only to `capture`, and urllib3's request lines
+    (which quote the request path, where Discord and Slack keep their webhook tokens) nowhere.
+    Both loggers are process-wide, hence `_CAPTURE_LOCK` around this."""
+    apprise_log, http_log = (
+        logging.getLogger("apprise"),
+        logging.getLogger("urllib3.connectionpool"),
+    )
+    saved = apprise_log.propagate, apprise_log.level, http_log.propagate, http_log.disabled
+    apprise_log.setLevel(logging.WARNING)  # its warnings are the failure reasons we classify
+    apprise_log.addHandler(capture)
+    apprise_log.propagate = http_log.propagate = False
+    http_log.disabled = True
+    try:
+        yield
+    finally:
+        apprise_log.removeHandler(capture)
+        apprise_log.propagate, level, http_log.propagate, http_log.disabled = saved
+        apprise_log.setLevel(level)
+
+
 def send_once(target: NotifyTarget, message: ChatMessage) -> tuple[bool, bool, str]:
     """One Apprise call for one URL: `(ok, transient, reason)`.
 
@@ -106,24 +130,18 @@ def send_once(target: NotifyTarget, message: ChatMessage) -> tuple[bool, bool, s
     import apprise
 
     asset = apprise.AppriseAsset(app_id="Conductor", app_desc="Conductor sprint updates")
-    sender = apprise.Apprise(asset=asset)
-    sender.add(target.url.get_secret_value())
-    body_format = apprise.NotifyFormat.MARKDOWN if target.renders_markdown else None
+    body_format = (
+        apprise.NotifyFormat.MARKDOWN if target.renders_markdown else apprise.NotifyFormat.TEXT
+    )
     capture = _Capture()
-    apprise_log = logging.getLogger("apprise")
-    with _CAPTURE_LOCK:
-        propagate = apprise_log.propagate
-        apprise_log.addHandler(capture)
-        apprise_log.propagate = False
-        try:
-            ok = sender.notify(
-                body=message.body_for(target.renders_markdown),
-                title=message.title,
-                body_format=body_format or apprise.NotifyFormat.TEXT,
-            )
-        finally:
-            apprise_log.removeHandler(capture)
-            apprise_log.propagate = propagate
+    with _CAPTURE_LOCK, _quiet_loggers(capture):
+        sender = apprise.Apprise(asset=asset)
+        sender.add(target.url.get_secret_value())
+        ok = sender.notify(
+            body=message.body_for(target.renders_markdown),
+            title=message.title,
+            body_format=body_format,
+        )
     if ok:
         return True, False, ""
     transient, reason = classify_failure(capture.lines)
