@@ -147,7 +147,9 @@ def test_only_notion_ticket_links_appear_and_hostile_text_is_inert() -> None:
     assert "[ENG-2](https://www.notion.so/acme/Upgrade-Postgres-2)" in md
     assert "evil.example" not in md and "evil.example" not in message.text
     assert "`Fix *login* @\u2060here <\u2060!channel> [link removed]`" in md
-    for body in (md, message.text):
+    assert "Fix *login* @\u2060here &lt;\u2060!channel&gt; [link removed]" in message.html
+    assert '<a href="https://www.notion.so/acme/Upgrade-Postgres-2">ENG-2</a>' in message.html
+    for body in (md, message.text, message.html):
         assert "@everyone" not in body and "@here" not in body and "<!channel" not in body
 
 
@@ -162,7 +164,7 @@ def test_template_summary_loses_its_operator_label_in_chat() -> None:
     summary = "# Daily summary — 2026-11-03\n\n_Generated without an LLM (no LLM configured)._\n\nTwo tickets done."
     text = messages.daily_summary_message(DAY, None, summary, "template").text
     assert "Generated without an LLM" not in text
-    assert text == "Daily summary — 2026-11-03\nTwo tickets done."
+    assert text == "Two tickets done."  # the heading repeats the post's title
 
 
 # ---------------------------------------------------------------------------- configuration
@@ -389,7 +391,9 @@ def test_daily_summary_reaches_both_sinks_once_across_two_runs_and_a_retry(
     [mail] = collector.parsed()
     assert mail["Subject"] == "Daily summary — 3 Nov 2026"
     html = mail.get_body(("html",)).get_content()
-    assert "<strong>Sprint 1: " in html
+    assert "<b>Sprint 1: " in html
+    plain = mail.get_body(("plain",)).get_content()
+    assert plain.startswith("Sprint 1: ") and "**" not in plain and "<" not in plain
     statuses = {(row.service, row.status, row.attempts) for row in _rows(db_url)}
     assert statuses == {("JSON", "sent", 1), ("E-Mail", "sent", 0)}
 

@@ -123,22 +123,19 @@ def _quiet_loggers(capture: logging.Handler) -> Iterator[None]:
 def send_once(target: NotifyTarget, message: ChatMessage) -> tuple[bool, bool, str]:
     """One Apprise call for one URL: `(ok, transient, reason)`.
 
-    Markdown-rendering services get the Markdown body (`body_format=MARKDOWN`; Apprise turns it
-    into HTML for e-mail), the rest the plain-text one (`body_format=TEXT`), so no service
-    shows Markdown it cannot render.
+    Each service gets the body in the format it renders, declared as such (`body_format`), so
+    Apprise converts nothing and no service shows Markdown it cannot render.
     """
     import apprise
 
     asset = apprise.AppriseAsset(app_id="Conductor", app_desc="Conductor sprint updates")
-    body_format = (
-        apprise.NotifyFormat.MARKDOWN if target.renders_markdown else apprise.NotifyFormat.TEXT
-    )
+    body_format = apprise.NotifyFormat(target.body_format)
     capture = _Capture()
     with _CAPTURE_LOCK, _quiet_loggers(capture):
         sender = apprise.Apprise(asset=asset)
         sender.add(target.url.get_secret_value())
         ok = sender.notify(
-            body=message.body_for(target.renders_markdown),
+            body=message.body_for(target.body_format),
             title=message.title,
             body_format=body_format,
         )

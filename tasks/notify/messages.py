@@ -7,8 +7,10 @@ and the opening lines of the daily summary. Every figure comes from the one spri
 (`tasks.metrics.report.sprint_report`) through the email's own formatters, so chat, email and
 CLI print the same numbers.
 
-Each message is rendered twice, as Markdown and as plain text, and the sender picks the one the
-service renders (`ChatMessage.body_for`). Hostile text (ticket titles, sprint names, the
+Each message is rendered three times — Markdown, HTML and plain text — and the sender picks
+the one the service renders (`ChatMessage.body_for`, from Apprise's `notify_format` of the URL).
+HTML is ours rather than Apprise's conversion of the Markdown, so e-mail gets clean text and
+HTML parts and every piece of hostile text is escaped by `html.escape`. Hostile text (ticket titles, sprint names, the
 model's summary) is made one line, stripped of URLs and kept from pinging a whole channel
 (`@here`, `@everyone`, `<!channel>`). In the Markdown body it goes into a code span (titles) or
 loses the characters chat Markdown acts on (the summary): Slack, Teams and Discord each escape
@@ -19,6 +21,7 @@ There is no link to the HTML report: it is a local file, and no setting names a 
 
 from __future__ import annotations
 
+import html
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -31,9 +34,9 @@ from tasks.email.render import (
     long_date,
     one_line,
     safe_ticket_url,
-    summary_text,
     without_links,
 )
+from tasks.email.summary_markdown import markdown_text
 from tasks.metrics.odds import odds_sentence
 from tasks.summary.template_summary import without_label
 
@@ -41,6 +44,10 @@ from tasks.summary.template_summary import without_label
 ATTENTION_ROWS = 3
 #: Lines of the daily summary a post shows; the full text is in the email and the summary file.
 SUMMARY_LINES = 6
+#: Chat clients wrap lines themselves; the summary's lines are not wrapped before that.
+_NO_WRAP = 10_000
+#: The `body_for` formats (Apprise's `NotifyFormat` values).
+MARKDOWN, HTML, TEXT = "markdown", "html", "text"
 
 _MASS_MENTION = re.compile(r"(?i)@(?=(everyone|here|channel|all)\b)|<!")
 #: What Slack, Teams and Discord Markdown act on; dropped from text shown outside a code span.
@@ -56,10 +63,11 @@ class ChatMessage:
     title: str
     markdown: str
     text: str
+    html: str
 
-    def body_for(self, renders_markdown: bool) -> str:
-        """The Markdown body for services that render it, else the plain-text one."""
-        return self.markdown if renders_markdown else self.text
+    def body_for(self, body_format: str) -> str:
+        """The body in `body_format` (`markdown`, `html`, anything else: plain text)."""
+        return {MARKDOWN: self.markdown, HTML: self.html}.get(body_format, self.text)
 
 
 def _quiet(text: str) -> str:
@@ -85,9 +93,9 @@ def _points(value: Any) -> str:
         return "0"
 
 
-def headline(report: Mapping[str, Any]) -> tuple[str, str]:
-    """The sprint's figures as one Markdown line and one text line, e.g. `Sprint 42: 68% done
-    (34 of 50 points), 16 remaining, 2 blocked. Forecast: on track.` plus the odds sentence."""
+def headline(report: Mapping[str, Any]) -> tuple[str, str, str]:
+    """The sprint's figures as (Markdown, text, HTML), e.g. `Sprint 42: 68% done (34 of 50
+    points), 16 remaining, 2 blocked. Forecast: on track.` and the odds sentence below."""
     metrics = report.get("metrics") or {}
     sprint = report.get("sprint") or {}
     name = _quiet(one_line(sprint.get("name") or "Sprint", 80))
@@ -102,16 +110,20 @@ def headline(report: Mapping[str, Any]) -> tuple[str, str]:
     tail = f"\n{odds}" if odds else ""
     markdown = f"**{_inert(name)}: {pct}% done** {figures}{tail}"
     text = f"{name}: {pct}% done {figures}{tail}"
-    return markdown, text
+    markup = f"<b>{html.escape(name)}: {pct}% done</b> {html.escape(figures)}"
+    if odds:
+        markup += f"<br/>{html.escape(odds)}"
+    return markdown, text, markup
 
 
-def attention(report: Mapping[str, Any], rows: int = ATTENTION_ROWS) -> tuple[str, str]:
-    """The first `rows` of the ranked attention list, in the report's order, with the reason;
-    empty strings when nothing needs attention."""
+def attention(report: Mapping[str, Any], rows: int = ATTENTION_ROWS) -> tuple[str, str, str]:
+    """The first `rows` of the ranked attention list, in the report's order, with the reason,
+    as (Markdown, text, HTML); empty strings when nothing needs attention."""
     ranked = list(report.get("at_risk") or [])
     if not ranked:
-        return "", ""
+        return "", "", ""
     md_lines, text_lines = ["Needs attention:"], ["Needs attention:"]
+    html_lines = ["<b>Needs attention:</b>"]
     for row in ranked[:rows]:
         key = _quiet(one_line(row.get("key") or "", 32))
         title = _quiet(without_links(one_line(row.get("title") or "(untitled)", 100)))
@@ -120,29 +132,54 @@ def attention(report: Mapping[str, Any], rows: int = ATTENTION_ROWS) -> tuple[st
         shown_key = f"[{_inert(key)}]({url})" if url and key else _inert(key)
         md_lines.append(f"- {shown_key} {_code(title)} — {reason}".replace("  ", " "))
         text_lines.append(f"- {key} {title} — {reason}".replace("  ", " "))
+        shown = (
+            f'<a href="{html.escape(url)}">{html.escape(key)}</a>'
+            if url and key
+            else html.escape(key)
+        )
+        html_lines.append(f"• {shown} {html.escape(title)} — {html.escape(reason)}")
     if len(ranked) > rows:
         more = f"- and {len(ranked) - rows} more"
         md_lines.append(more)
         text_lines.append(more)
-    return "\n".join(md_lines), "\n".join(text_lines)
+        html_lines.append(f"• and {len(ranked) - rows} more")
+    return "\n".join(md_lines), "\n".join(text_lines), "<br/>".join(html_lines)
 
 
-def summary_excerpt(text: str, generated_by: str, lines: int = SUMMARY_LINES) -> str:
+def summary_excerpt(
+    text: str, generated_by: str, title: str = "", lines: int = SUMMARY_LINES
+) -> str:
     """The opening lines of the daily summary as plain text (Markdown markup removed, URLs
-    replaced, the template's operator label dropped), with `…` when cut."""
+    replaced, the template's operator label dropped, a first line repeating the post's `title`
+    dropped), with `…` when cut. Lines are not wrapped: chat clients wrap."""
     if generated_by == "template":
         text = without_label(text)
-    plain = [_quiet(line) for line in summary_text(without_links(text)) if line.strip()]
+    plain = [
+        _quiet(one_line(line, 600))
+        for line in markdown_text(without_links(text), width=_NO_WRAP)
+        if line.strip()
+    ]
+    if plain and title and plain[0].split(" — ")[0] == title.split(" — ")[0]:
+        plain = plain[1:]
     cut = plain[:lines]
     if len(plain) > lines:
         cut.append("…")
     return "\n".join(cut)
 
 
-def _compose(key: str, title: str, parts: list[tuple[str, str]]) -> ChatMessage:
-    markdown = "\n\n".join(md for md, _ in parts if md)
-    text = "\n\n".join(tx for _, tx in parts if tx)
-    return ChatMessage(key=key, title=title, markdown=markdown, text=text)
+def _plain_part(text: str) -> tuple[str, str, str]:
+    """Plain text as a (Markdown, text, HTML) part."""
+    return _inert(text), text, "<br/>".join(html.escape(line) for line in text.splitlines())
+
+
+def _compose(key: str, title: str, parts: list[tuple[str, str, str]]) -> ChatMessage:
+    return ChatMessage(
+        key=key,
+        title=title,
+        markdown="\n\n".join(part[0] for part in parts if part[0]),
+        text="\n\n".join(part[1] for part in parts if part[1]),
+        html="".join(f"<p>{part[2]}</p>" for part in parts if part[2]),
+    )
 
 
 def daily_summary_message(
@@ -150,13 +187,14 @@ def daily_summary_message(
 ) -> ChatMessage:
     """The day's post: figures and attention list of the current sprint (when there is one),
     then the opening of the summary. Keyed by day: a rerun of the day posts nothing new."""
-    parts: list[tuple[str, str]] = []
+    title = f"Daily summary — {long_date(day)}"
+    parts: list[tuple[str, str, str]] = []
     if report:
         parts += [headline(report), attention(report)]
-    excerpt = summary_excerpt(summary, generated_by)
+    excerpt = summary_excerpt(summary, generated_by, title)
     if excerpt:
-        parts.append((_inert(excerpt), excerpt))
-    return _compose(f"daily-summary:{day.isoformat()}", f"Daily summary — {long_date(day)}", parts)
+        parts.append(_plain_part(excerpt))
+    return _compose(f"daily-summary:{day.isoformat()}", title, parts)
 
 
 def stakeholder_update_message(report: Mapping[str, Any], email_key: str) -> ChatMessage:
@@ -172,9 +210,4 @@ def failure_alert_message(run_id: str, line: str) -> ChatMessage:
     a hook that fires twice for one run posts once."""
     text = _quiet(one_line(line, 400))
     body = f"{text}\nOpen the run in the Prefect UI to see its logs."
-    return ChatMessage(
-        key=f"alert:{run_id}",
-        title="Conductor: a flow run failed",
-        markdown=_inert(body),
-        text=body,
-    )
+    return _compose(f"alert:{run_id}", "Conductor: a flow run failed", [_plain_part(body)])

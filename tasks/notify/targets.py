@@ -22,14 +22,14 @@ from models.settings import Settings
 
 @dataclass(frozen=True)
 class NotifyTarget:
-    """One chat URL. `renders_markdown` is true for services whose Apprise format is Markdown
-    or HTML (Apprise turns our Markdown into HTML for those); the rest get plain text."""
+    """One chat URL. `body_format` is the format its service renders (Apprise's
+    `notify_format`: `markdown`, `html` or `text`), which picks the body it is sent."""
 
     url: SecretStr
     service: str
     redacted: str
     url_hash: str
-    renders_markdown: bool
+    body_format: str
 
     def __repr__(self) -> str:
         return f"NotifyTarget({self.service}: {self.redacted})"
@@ -42,15 +42,13 @@ def url_hash(url: str) -> str:
 
 def target_for(url: SecretStr) -> NotifyTarget:
     """Describe one URL; raises `ValueError` (one line, no secret) when Apprise cannot use it."""
-    from apprise import NotifyFormat
-
     plugin: Any = notify_urls.instantiate(url.get_secret_value())
     return NotifyTarget(
         url=url,
         service=str(plugin.service_name),
         redacted=str(plugin.url(privacy=True)).split("?", 1)[0],
         url_hash=url_hash(url.get_secret_value()),
-        renders_markdown=plugin.notify_format in (NotifyFormat.MARKDOWN, NotifyFormat.HTML),
+        body_format=str(getattr(plugin.notify_format, "value", plugin.notify_format)),
     )
 
 
@@ -75,7 +73,7 @@ def describe_urls(settings: Settings) -> list[dict[str, Any]]:
                 "ok": True,
                 "service": target.service,
                 "url": target.redacted,
-                "format": "markdown" if target.renders_markdown else "text",
+                "format": target.body_format,
             }
         )
     return rows
