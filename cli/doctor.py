@@ -8,7 +8,7 @@ from rich.table import Table
 
 from cli.output import console, print_json, shown
 from models.settings import URL_FIELDS, Settings, get_settings, redact_url
-from tasks.health import ERROR, OK, run_checks
+from tasks.health import ERROR, OK, check_chat, run_checks
 from tasks.notion.mapping_report import describe_mapping
 
 _STATE_STYLE = {OK: "[green]ok[/]", ERROR: "[red]error[/]"}
@@ -24,9 +24,10 @@ def masked_config(settings: Settings) -> dict:
 
 
 def doctor(as_json: bool = typer.Option(False, "--json", help="Print JSON only.")) -> None:
-    """Show the effective configuration and check DB, Redis, Notion, LLM, SMTP and Prefect."""
+    """Show the effective configuration and check DB, Redis, Notion, LLM, SMTP and Prefect,
+    and name the service of each chat URL."""
     settings = get_settings()
-    checks = run_checks(settings)
+    checks = run_checks(settings) + check_chat(settings)
     # Only when Notion answered: the mapping reads two schemas through the retrying client.
     notion_ok = any(check.name == "notion" and check.state == OK for check in checks)
     mapping = describe_mapping(settings) if notion_ok else None

@@ -20,6 +20,7 @@ from prefect.cache_policies import CacheKeyFnPolicy
 from prefect.context import TaskRunContext
 from prefect.runtime import flow_run
 
+from flows.chat import post_summary_to_chat
 from flows.hooks import notify_failure
 from flows.notion_reports import publish_if_configured, publish_summary_to_notion
 from models import clock
@@ -117,6 +118,8 @@ def daily_summary(day: date | None = None) -> dict[str, Any]:
     publish_if_configured(
         publish_summary_to_notion, day, outcome["text"], what="Daily summary", logger=logger
     )
+    if settings.notify_urls:
+        post_summary_to_chat(day, outcome["text"], outcome["generated_by"])
     return daily.summary_result(day, facts, outcome)
 
 

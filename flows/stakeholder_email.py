@@ -17,6 +17,7 @@ from prefect.cache_policies import NO_CACHE
 from prefect.exceptions import MissingContextError
 from prefect.tasks import exponential_backoff
 
+from flows.chat import post_update_to_chat
 from flows.hooks import notify_failure
 from models import clock
 from models.settings import Settings, get_settings
@@ -116,7 +117,8 @@ def stakeholder_email(
     Returns `{"audience", "key", "status", "recipients", "subject", "path"?}`; status is `sent`,
     `written` (`.eml` outbox; `path` is the file), `already_sent`, `in_progress` (another run
     holds the claim) or `preview` (`path` is the HTML, `paths` every preview file). Sends also
-    carry `message_id`. `today` defaults to the team's calendar day.
+    carry `message_id`, and `chat` (one result per `CONDUCTOR_NOTIFY_URLS` entry) when chat is
+    configured. `today` defaults to the team's calendar day.
     """
     settings = get_settings()
     check_audience(audience)
@@ -139,6 +141,8 @@ def stakeholder_email(
         }
     else:
         result = {"audience": audience, **deliver_update(update, key, period, recipients)}
+        if settings.notify_urls:
+            result["chat"] = post_update_to_chat(inputs.report, key)
     create_markdown_artifact(
         key=f"stakeholder-email-{audience}",
         markdown=_artifact(result),

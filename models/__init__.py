@@ -7,7 +7,7 @@ Nothing here imports from `flows/` or `tasks/`.
 
 from models.assistant import ChatMessage, ChatThread, TicketEmbedding
 from models.health import SprintHealth
-from models.outbox import OutboxEmail
+from models.outbox import OutboxEmail, OutboxPost
 from models.people import Person
 from models.publications import NotionPublication
 from models.sprints import Sprint, SprintSnapshot
@@ -24,6 +24,7 @@ __all__ = [
     "LlmCall",
     "NotionPublication",
     "OutboxEmail",
+    "OutboxPost",
     "Person",
     "Sprint",
     "SprintHealth",

@@ -1,4 +1,4 @@
-"""The stakeholder email outbox: at most one delivery per idempotency key."""
+"""The outboxes: at most one delivery per idempotency key, for email and for chat posts."""
 
 from __future__ import annotations
 
@@ -10,6 +10,9 @@ from sqlmodel import Field, SQLModel
 from models.base import json_field, utcnow
 
 PENDING, SENDING, SENT, FAILED = "pending", "sending", "sent", "failed"
+#: A delivery the receiving service refused for good (e.g. an HTTP 4xx: a revoked webhook, a bad
+#: token): never claimed again, so a dead URL is not retried forever.
+REJECTED = "rejected"
 
 
 class OutboxEmail(SQLModel, table=True):
@@ -32,3 +35,26 @@ class OutboxEmail(SQLModel, table=True):
     claimed_at: datetime | None = None
     sent_at: datetime | None = None
     meta: dict[str, Any] = json_field()
+
+
+class OutboxPost(SQLModel, table=True):
+    """One chat post: one message (`message_key`, e.g. `daily-summary:2026-11-24`) to one
+    Apprise URL. `idempotency_key` is `{message_key}@{url_hash}` and unique, so each URL gets a
+    message at most once however often the flow is rerun or retried.
+
+    The URL itself is never stored: it holds the service's token. `url_hash` (SHA-256 of the
+    URL) tells rows of different URLs apart, `service` ("Slack", "JSON") is for people.
+    """
+
+    id: int | None = Field(default=None, primary_key=True)
+    idempotency_key: str = Field(unique=True, max_length=255)
+    message_key: str = Field(max_length=160, index=True)
+    url_hash: str = Field(max_length=64)
+    service: str = Field(default="", max_length=64)
+    title: str = ""
+    status: str = Field(default=PENDING, max_length=16, index=True)
+    attempts: int = 0
+    last_error: str | None = None
+    created_at: datetime = Field(default_factory=utcnow)
+    claimed_at: datetime | None = None
+    sent_at: datetime | None = None

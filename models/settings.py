@@ -29,6 +29,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict, Settin
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
+from models import notify_urls
 from models.errors import ConductorError
 
 ENV_PREFIX = "CONDUCTOR_"
@@ -162,6 +163,7 @@ class Settings(BaseSettings):
     email_from: str = "conductor@localhost"
     stakeholders: CommaList = Field(default_factory=list)
     alert_email: str | None = None
+    notify_urls: Annotated[list[SecretStr], NoDecode] = Field(default_factory=list)
 
     timezone: str = "UTC"
     embedding_model: str | None = None
@@ -177,6 +179,18 @@ class Settings(BaseSettings):
     @classmethod
     def _split_commas(cls, value: Any) -> list[str]:
         return _comma_list(value)
+
+    @field_validator("notify_urls", mode="before")
+    @classmethod
+    def _parse_notify_urls(cls, value: Any) -> list[SecretStr]:
+        """Apprise URLs, split the way Apprise splits them (commas and spaces, but not a comma
+        inside a query such as `?to=a@x.org,b@x.org`). Each URL must name a service Apprise
+        knows and parse for it, so a typo stops start-up instead of the first post; the error
+        names the entry by its position and scheme only, since a URL holds the service's token.
+        """
+        urls = notify_urls.split_urls(value)
+        notify_urls.check_all(urls)
+        return [SecretStr(url) for url in urls]
 
     @field_validator(
         "notion_tickets_database_id",

@@ -297,6 +297,25 @@ def work_pool_summary(pools: list[dict]) -> str:
     return f"work pools: {described}"
 
 
+def check_chat(settings: Settings) -> list[Check]:
+    """One check per `CONDUCTOR_NOTIFY_URLS` entry: which service it is, its redacted URL and
+    whether posts to it are Markdown or plain text. Nothing is posted (a test message in every
+    channel each time someone runs doctor would be noise), so `ok` means "Apprise can use this
+    URL", not "the service answered". Settings already refuse a URL Apprise cannot parse;
+    this re-check covers settings built some other way."""
+    from tasks.notify.targets import describe_urls
+
+    checks = []
+    for row in describe_urls(settings):
+        name = f"chat {row['entry']}"
+        if row["ok"]:
+            detail = f"{row['service']}: {row['url']} ({row['format']})"
+            checks.append(Check(name, OK, detail))
+        else:
+            checks.append(Check(name, ERROR, row["error"], "fix entry in CONDUCTOR_NOTIFY_URLS"))
+    return checks
+
+
 CHECKS: tuple[Callable[[Settings], Check], ...] = (
     check_database,
     check_redis,

@@ -6,25 +6,19 @@ SQLite and PostgreSQL (`db_url`).
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import email
 import json
 import logging
 import re
-import socket
 import threading
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from email import policy
-from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
 import pytest
-from aiosmtpd.controller import Controller
-from aiosmtpd.smtp import AuthResult, LoginPassword
 from sqlalchemy.engine import Engine
 from typer.testing import CliRunner
 
@@ -50,6 +44,7 @@ from tasks.email.render import (
     without_links,
 )
 from tasks.metrics.report import attention_list
+from tests.smtp_sink import Collector, smtp_sink
 
 SMTP_PASSWORD = "hunter2-Zq9!-never-log-me"
 STAKEHOLDERS = ["cto@example.com", "pm@example.com"]
@@ -151,74 +146,20 @@ def hrefs(html: str) -> set[str]:
 # ---------------------------------------------------------------------------- SMTP server
 
 
-@dataclass
-class Collector:
-    """An aiosmtpd handler that keeps every accepted message; can fail or slow down DATA."""
-
-    messages: list[tuple[str, list[str], bytes]] = field(default_factory=list)
-    fail_next: int = 0
-    delay_s: float = 0.0
-    logins: list[str] = field(default_factory=list)
-    lock: threading.Lock = field(default_factory=threading.Lock)
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        if self.delay_s:
-            await asyncio.sleep(self.delay_s)
-        with self.lock:
-            if self.fail_next:
-                self.fail_next -= 1
-                return "451 4.3.0 Temporary local problem, try again"
-            self.messages.append(
-                (envelope.mail_from, list(envelope.rcpt_tos), envelope.original_content)
-            )
-        return "250 OK"
-
-    def authenticate(
-        self, server: Any, session: Any, envelope: Any, mechanism: str, auth_data: Any
-    ) -> AuthResult:
-        ok = isinstance(auth_data, LoginPassword) and auth_data.password == SMTP_PASSWORD.encode()
-        if ok:
-            self.logins.append(auth_data.login.decode())
-        return AuthResult(success=ok)
-
-    def parsed(self) -> list[EmailMessage]:
-        return [
-            email.message_from_bytes(raw, policy=policy.default)  # type: ignore[misc]
-            for _, _, raw in self.messages
-        ]
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture
 def smtp_server(monkeypatch: pytest.MonkeyPatch) -> Iterator[Collector]:
     """A real SMTP server on 127.0.0.1 with AUTH, configured as Conductor's SMTP."""
-    # The test server's own protocol trace is not Conductor's logging; keep it out of caplog.
-    logging.getLogger("mail.log").setLevel(logging.WARNING)
-    collector = Collector()
-    port = _free_port()
-    controller = Controller(
-        collector,
-        hostname="127.0.0.1",
-        port=port,
-        authenticator=collector.authenticate,
-        auth_require_tls=False,
-    )
-    controller.start()
-    monkeypatch.setenv("CONDUCTOR_SMTP_HOST", "127.0.0.1")
-    monkeypatch.setenv("CONDUCTOR_SMTP_PORT", str(port))
-    monkeypatch.setenv("CONDUCTOR_SMTP_SECURITY", "none")
-    monkeypatch.setenv("CONDUCTOR_SMTP_USERNAME", "conductor")
-    monkeypatch.setenv("CONDUCTOR_SMTP_PASSWORD", SMTP_PASSWORD)
-    monkeypatch.setenv("CONDUCTOR_EMAIL_FROM", "Conductor <conductor@acme.dev>")
-    monkeypatch.setenv("CONDUCTOR_STAKEHOLDERS", ",".join(STAKEHOLDERS))
-    reload_settings()
-    yield collector
-    controller.stop()
+    collector = Collector(password=SMTP_PASSWORD)
+    with smtp_sink(collector) as port:
+        monkeypatch.setenv("CONDUCTOR_SMTP_HOST", "127.0.0.1")
+        monkeypatch.setenv("CONDUCTOR_SMTP_PORT", str(port))
+        monkeypatch.setenv("CONDUCTOR_SMTP_SECURITY", "none")
+        monkeypatch.setenv("CONDUCTOR_SMTP_USERNAME", "conductor")
+        monkeypatch.setenv("CONDUCTOR_SMTP_PASSWORD", SMTP_PASSWORD)
+        monkeypatch.setenv("CONDUCTOR_EMAIL_FROM", "Conductor <conductor@acme.dev>")
+        monkeypatch.setenv("CONDUCTOR_STAKEHOLDERS", ",".join(STAKEHOLDERS))
+        reload_settings()
+        yield collector
     reload_settings()
 
 
