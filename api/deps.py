@@ -1,11 +1,12 @@
-"""Per-request dependencies: the app's settings, one database session, and bearer-token auth.
+"""Per-request dependencies: the app's settings, one database session, bearer-token auth, and
+the refusal of NUL characters in any parameter.
 
 Auth is a dependency (not a middleware) so that it is declared once and OpenAPI shows the
 bearer scheme (the Authorize button of /docs) from the same object that enforces it. `create_app`
 applies it app-wide: FastAPI resolves an app's dependencies before a route's own parameters, so
 a caller without the token gets a 401, never a 422 describing the schema. The docs routes
-(/docs, /redoc, /openapi.json) are not API routes and stay public: they describe the API and
-expose no data.
+(/docs and its assets, /openapi.json) are not API routes and stay public: they describe the API
+and expose no data.
 """
 
 from __future__ import annotations
