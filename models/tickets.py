@@ -87,9 +87,11 @@ class TicketEvent(SQLModel, table=True):
     """
 
     # Sprint metrics read one sprint's tickets (found through their sprint events) and then
-    # those tickets' history in order; these keep both off a scan of the whole table.
+    # those tickets' history in order; the daily summary reads one day's status and sprint
+    # events. These keep all of them off a scan of the whole table.
     __table_args__ = (
         Index("ix_ticketevent_ticket_field_at", "ticket_id", "field", "at"),
+        Index("ix_ticketevent_field_at", "field", "at"),
         Index("ix_ticketevent_new_sprint", "new_sprint_id", "field"),
         Index("ix_ticketevent_old_sprint", "old_sprint_id", "field"),
     )

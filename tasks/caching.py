@@ -6,6 +6,13 @@ on the next; and with SERIALIZABLE isolation two workers reaching the same key a
 lock, so one computes and the other waits for its result instead of repeating the work (for
 the daily summary: instead of paying for a second model call). Options are built at run time,
 inside a flow, never at import: deciding needs a Redis ping and a saved Prefect block.
+
+The Redis password never goes into Prefect's database. Prefect encrypts a block's secret
+fields, but with a key kept in the same database, so anyone who can read that database (or a
+copy of its file) can read the secret. The saved block therefore holds the URL without its
+password; the storage the tasks actually use is built in this process from
+`CONDUCTOR_REDIS_URL` and only borrows the saved block's id, which is all a cached record
+stores about where it lives.
 """
 
 from __future__ import annotations
@@ -15,6 +22,7 @@ import threading
 from collections.abc import Callable
 from functools import partial
 from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from prefect.cache_policies import CacheKeyFnPolicy
 from prefect.settings import get_current_settings
@@ -127,15 +135,38 @@ def _redis_backends(url: str) -> tuple[RedisDatabase, RedisLockManager]:
 
 
 def _saved_results_block(url: str) -> RedisDatabase:
-    """A `RedisDatabase` block for `url`, saved as `RESULTS_BLOCK_NAME`.
+    """The result storage for `url`: a `RedisDatabase` built here with the whole URL, carrying
+    the id of the block saved as `RESULTS_BLOCK_NAME` with `url_without_password(url)`.
 
-    Saved because cached records refer to their storage by block id (an unsaved block cannot
-    be named in a record). The whole URL is kept as `connection_url`, a secret, so query
-    options and `unix://` sockets work and the password never appears in the block's repr.
+    A block is saved at all because Prefect refuses result storage without a saved id and
+    cached records name their storage by it. The whole URL is kept as `connection_url`, a
+    secret, so query options and `unix://` sockets work and the password never appears in the
+    block's repr. A process that loads the saved block by name (Conductor never does) gets a
+    URL without the password and must be given it again.
     """
+    saved = RedisDatabase(connection_url=SecretStr(url_without_password(url)), key_ttl=RESULT_TTL_S)
+    saved.save(RESULTS_BLOCK_NAME, overwrite=True)
     block = RedisDatabase(connection_url=SecretStr(url), key_ttl=RESULT_TTL_S)
-    block.save(RESULTS_BLOCK_NAME, overwrite=True)
+    block._block_document_id = saved._block_document_id
+    block._block_document_name = saved._block_document_name
+    block._is_anonymous = False
     return block
+
+
+def url_without_password(url: str) -> str:
+    """`url` with its password removed, from the user-info part and from a `password=` query
+    option (`redis://user:pw@host:6379/0` → `redis://user@host:6379/0`)."""
+    parts = urlsplit(url)
+    netloc = parts.netloc
+    if "@" in netloc:
+        userinfo, host = netloc.rsplit("@", 1)
+        username = userinfo.split(":", 1)[0]
+        netloc = f"{username}@{host}" if username else host
+    query = urlencode(
+        [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k != "password"]
+    )
+    # Not `urlunsplit`: it turns `unix:///path` into `unix:/path`, which redis-py misreads.
+    return f"{parts.scheme}://{netloc}{parts.path}" + (f"?{query}" if query else "")
 
 
 def _warn_unreachable_once(url: str) -> None:

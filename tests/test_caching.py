@@ -31,6 +31,9 @@ from tests.test_daily_summary import DAY, seed_team_day
 from tests.test_metrics import S1, TODAY, build_history
 
 UNREACHABLE_WITH_PASSWORD = "redis://:dummy-s3cret-pw@127.0.0.1:9/0"
+#: The test Redis has no password; Redis accepts any for the `default` user then, so a URL
+#: carrying one works and shows where the password would end up.
+REDIS_PASSWORD = "redis-pw-S3CRET-4711"
 
 sqlite_only = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 
@@ -174,6 +177,48 @@ def test_two_workers_on_one_key_run_the_task_once_and_share_its_result(
     states = _run_twice_at_once(caching.shared_cache_options(get_settings(), _token_key))
     assert len(executions) == 1
     assert sorted(state.name for state in states) == ["Cached", "Completed"]
+
+
+def test_the_redis_password_never_reaches_prefects_database(
+    prefect_harness: None, shared_redis: Any, redis_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Prefect encrypts block secrets with a key kept in its own database, so a password saved
+    in a block is readable by anyone with that database: it must not be saved at all."""
+    from prefect.client.orchestration import get_client
+
+    with_password = redis_url.replace("redis://", f"redis://default:{REDIS_PASSWORD}@", 1)
+    monkeypatch.setenv("CONDUCTOR_REDIS_URL", with_password)
+    reload_settings()
+    executions.clear()
+    options = caching.shared_cache_options(get_settings(), _token_key)
+    token = uuid.uuid4().hex
+    first = slow_cached_work.with_options(**options)(token, return_state=True)
+    second = slow_cached_work.with_options(**options)(token, return_state=True)
+
+    assert (first.name, second.name, executions) == ("Completed", "Cached", [token])
+    assert shared_redis.keys(f"{caching.KEY_NAMESPACE}slow-{token}")
+    with get_client(sync_client=True) as client:
+        documents = client.read_block_documents(include_secrets=True)
+    [saved] = [d for d in documents if d.name == caching.RESULTS_BLOCK_NAME]
+    assert saved.data["connection_url"] == redis_url.replace("redis://", "redis://default@", 1)
+    for document in documents:
+        assert REDIS_PASSWORD not in document.model_dump_json()
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("redis://:pw@cache:6379/0", "redis://cache:6379/0"),
+        (
+            "rediss://user:p%40ss@cache:6380/2?ssl_cert_reqs=none",
+            "rediss://user@cache:6380/2?ssl_cert_reqs=none",
+        ),
+        ("unix:///run/redis.sock?db=1&password=pw", "unix:///run/redis.sock?db=1"),
+        ("redis://cache:6379", "redis://cache:6379"),
+    ],
+)
+def test_url_without_password(url: str, expected: str) -> None:
+    assert caching.url_without_password(url) == expected
 
 
 def test_without_redis_two_workers_on_one_key_both_run_the_task(prefect_harness: None) -> None:

@@ -279,6 +279,82 @@ def test_template_summary_says_it_was_written_without_an_llm(db_url: str) -> Non
     assert render_template_summary(facts) == render_template_summary(facts)
 
 
+def test_a_section_ranks_by_priority_then_key_in_code_point_order_on_every_backend(
+    db_url: str,
+) -> None:
+    """Python's order (code points), not a database locale's, so both backends agree."""
+    keys = {1: "eng-1", 2: "ENG-10", 3: "ENG-9", 4: "\u00c9NG-2", 5: "ENG-2", 6: "ENG-7"}
+    priorities = {6: "P0"}
+    with Session(get_engine(db_url)) as session:
+        upsert_tickets(
+            session,
+            [
+                ticket_row(
+                    n,
+                    key=key,
+                    priority=priorities.get(n, "P1"),
+                    status="Done",
+                    status_category="complete",
+                )
+                for n, key in keys.items()
+            ],
+            {},
+        )
+        session.add_all(
+            _status(n, "In Progress", "Done", "in_progress", "complete", _at(DAY, 9 + n))
+            for n in keys
+        )
+        session.commit()
+        facts = daily_facts(session, DAY, get_settings())
+    assert keys_of(facts, "completed") == [
+        "ENG-7",
+        "ENG-10",
+        "ENG-2",
+        "ENG-9",
+        "eng-1",
+        "\u00c9NG-2",
+    ]
+
+
+def test_events_outside_the_day_and_points_changes_are_not_facts(db_url: str) -> None:
+    with Session(get_engine(db_url)) as session:
+        upsert_tickets(
+            session, [ticket_row(n, status="Done", status_category="complete") for n in (1, 2)], {}
+        )
+        session.add_all(
+            [
+                _status(1, "In Progress", "Done", "in_progress", "complete", _at(DAY, 0)),
+                _status(
+                    2,
+                    "In Progress",
+                    "Done",
+                    "in_progress",
+                    "complete",
+                    _at(DAY, 0) - timedelta(microseconds=1),
+                ),
+                TicketEvent(
+                    ticket_id=ticket_row(2)["id"],
+                    field="points",
+                    old_value="1",
+                    new_value="3",
+                    at=_at(DAY, 10),
+                ),
+                _status(
+                    2,
+                    "In Progress",
+                    "Done",
+                    "in_progress",
+                    "complete",
+                    _at(DAY + timedelta(days=1), 0),
+                ),
+            ]
+        )
+        session.commit()
+        facts = daily_facts(session, DAY, get_settings())
+    assert keys_of(facts, "completed") == ["ENG-1"]
+    assert facts["counts"]["completed"] == 1
+
+
 def test_invented_ticket_key_gets_one_correction(
     llm_env: None, db_url: str, request: pytest.FixtureRequest
 ) -> None:

@@ -138,6 +138,51 @@ def test_auth_error_is_not_retried_and_logged_as_one_line_without_the_key(
     assert API_KEY not in (call.error or "")
 
 
+def test_openais_masked_echo_of_a_rejected_key_is_not_stored_or_logged(
+    llm_env: list[float], db_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """OpenAI echoes a wrong key masked, first and last characters kept; those characters
+    must not reach `LlmCall.error` or our log lines (LiteLLM's own DEBUG lines are LiteLLM's)."""
+    caplog.set_level(logging.DEBUG)
+    echo = (
+        "Incorrect API key provided: sk-LEAKC***********_222. "
+        "You can find your API key at https://platform.openai.com/account/api-keys."
+    )
+    with (
+        mocked_llm(error_response(401, echo)),
+        Session(get_engine(db_url)) as session,
+    ):
+        with pytest.raises(LlmAuthError):
+            complete(unique_messages(), purpose="test", settings=get_settings(), session=session)
+        session.commit()
+    [call] = llm_calls(db_url)
+    assert "Incorrect API key provided: **********." in (call.error or "")
+    ours = [r.getMessage() for r in caplog.records if r.name.startswith("tasks.")]
+    assert ours, "the gateway logged nothing about the failure"
+    for text in [call.error or "", *ours]:
+        assert "LEAKC" not in text and "_222" not in text
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "Incorrect API key provided: sk-LEAKC***********_222. You can find your API key",
+            "Incorrect API key provided: **********. You can find your API key",
+        ),
+        (
+            "{'message': 'Incorrect API key provided: sk-other-unmasked-key.', 'code': 401}",
+            "{'message': 'Incorrect API key provided: **********.', 'code': 401}",
+        ),
+        ("key sk-proj-****************wxyz was rejected", "key ********** was rejected"),
+        ("sent sk-test-0123456789abcdef-SECRET", "sent **********"),
+        ("2**3 = 8, a*b", "2**3 = 8, a*b"),
+    ],
+)
+def test_redaction_removes_keys_and_masked_echoes(text: str, expected: str) -> None:
+    assert gateway._redact(text, API_KEY) == expected
+
+
 @pytest.mark.parametrize("status", [400, 404])
 def test_bad_request_and_not_found_are_not_retried(llm_env: list[float], status: int) -> None:
     with (

@@ -16,6 +16,7 @@ httpx, which is what tests mock.
 from __future__ import annotations
 
 import logging
+import re
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -40,6 +41,15 @@ RETRY_DELAYS_S: tuple[float, ...] = (2.0, 8.0)
 
 #: How the gateway waits between retries; tests replace it to keep the suite fast.
 sleep: Callable[[float], None] = time.sleep
+
+#: What a removed key is replaced with in logs and `LlmCall.error`.
+REDACTED = "**********"
+#: A masked key as providers echo it: optional visible characters, three or more asterisks,
+#: optional visible characters (`sk-LEAKC***********_222`, `sk-proj-****abcd`, `****`).
+_MASKED_KEY = re.compile(r"[\w\-]*\*{3,}[\w\-]*")
+#: "Incorrect API key provided: <key>" (OpenAI and the providers that copy its errors); the key
+#: runs to the next space, a sentence's final punctuation kept.
+_KEY_PROVIDED = re.compile(r"(API key provided:\s*)\S+?(?=[.,;:]?(?:\s|$|['\"]))", re.IGNORECASE)
 
 
 class LlmUnavailableError(ConductorError):
@@ -251,7 +261,15 @@ def _first_line(exc: BaseException) -> str:
 
 
 def _redact(text: str, secret: str | None) -> str:
-    """Remove the API key (and its common masked echoes) from text we log or store."""
+    """Remove the API key and any masked echo of a key from text we log or store.
+
+    Providers do not echo a rejected key in full but masked, keeping its first and last
+    characters (OpenAI: `Incorrect API key provided: sk-LEAKC***********_222.`); those
+    characters narrow down a leaked key and tell which key it was, so the whole masked token
+    goes, as does whatever follows "API key provided:" (a provider may echo it unmasked, or a
+    fallback model's key that is not `secret`).
+    """
     if secret and len(secret) >= 4:
-        text = text.replace(secret, "**********")
-    return text
+        text = text.replace(secret, REDACTED)
+    text = _KEY_PROVIDED.sub(lambda match: match.group(1) + REDACTED, text)
+    return _MASKED_KEY.sub(REDACTED, text)

@@ -18,23 +18,13 @@ from sqlmodel import Session, select
 from models.people import Person
 from models.settings import Settings
 from models.sprints import Sprint, find_sprint
-from models.tickets import (
-    CANCELED,
-    COMPLETE,
-    IN_PROGRESS,
-    Ticket,
-    TicketAssignee,
-    TicketEvent,
-    fold_status,
-)
+from models.tickets import Ticket, TicketAssignee
+from tasks.summary.changes import MAX_PER_SECTION, day_sections
 
 logger = logging.getLogger(__name__)
 
 #: Ticket descriptions are cut to this many characters: enough for context, cheap in tokens.
 DESCRIPTION_CHARS = 160
-#: At most this many tickets per section are carried in the facts (priority, then key, first);
-#: `counts` keeps the true totals, so a summary can say "and N more".
-MAX_PER_SECTION = 100
 #: Keep `IN (...)` lists well below SQLite's bound-parameter limit.
 _CHUNK = 5_000
 
@@ -71,73 +61,12 @@ def daily_facts(session: Session, day: date, settings: Settings) -> dict[str, An
     completed). Sections hold at most MAX_PER_SECTION tickets, most urgent first; `counts` has
     the totals.
     """
-    start, end = day_window(day, settings)
     sprint = find_sprint(session, "current", day)
-    events = session.exec(
-        select(
-            TicketEvent.ticket_id,
-            TicketEvent.field,
-            TicketEvent.old_value,
-            TicketEvent.new_value,
-            TicketEvent.old_category,
-            TicketEvent.new_category,
-            TicketEvent.old_sprint_id,
-            TicketEvent.new_sprint_id,
-        )
-        .where(TicketEvent.at >= start, TicketEvent.at < end)
-        .order_by(TicketEvent.at, TicketEvent.id)
-    ).all()
-    blocked_names = {name.lower() for name in settings.blocked_statuses}
-    canceled_names = {fold_status(name) for name in settings.canceled_statuses}
-
-    def category(name: str | None, stored: str | None) -> str | None:
-        """The stored category, with canceled statuses read as the metrics read them."""
-        return CANCELED if fold_status(name or "") in canceled_names else stored
-
-    ids: dict[str, set[str]] = {section: set() for section in SECTIONS if section != "attention"}
-    for event in events:
-        if event.field == "status":
-            was_blocked = (event.old_value or "").lower() in blocked_names
-            is_blocked = (event.new_value or "").lower() in blocked_names
-            old_category = category(event.old_value, event.old_category)
-            new_category = category(event.new_value, event.new_category)
-            if new_category == CANCELED and old_category != CANCELED:
-                ids["canceled"].add(event.ticket_id)
-            elif new_category == COMPLETE and old_category != COMPLETE:
-                ids["completed"].add(event.ticket_id)
-            elif event.new_category == IN_PROGRESS and event.old_category not in (
-                IN_PROGRESS,
-                COMPLETE,
-            ):
-                ids["started"].add(event.ticket_id)
-            if is_blocked and not was_blocked:
-                ids["blocked"].add(event.ticket_id)
-            elif was_blocked and not is_blocked:
-                ids["unblocked"].add(event.ticket_id)
-        elif event.field == "sprint" and sprint is not None:
-            if event.new_sprint_id == sprint.id and event.old_sprint_id != sprint.id:
-                ids["scope_added"].add(event.ticket_id)
-            elif event.old_sprint_id == sprint.id and event.new_sprint_id != sprint.id:
-                ids["scope_removed"].add(event.ticket_id)
-    ids["started"] -= ids["completed"] | ids["canceled"]
-    ids["completed"] -= ids["canceled"]
-
-    index = _ticket_index(session, set().union(*ids.values()))
-    # A ticket blocked and unblocked again on the same day is not blocked now.
-    ids["blocked"] = {
-        i
-        for i in ids["blocked"]
-        if (index.get(i, ("", "", "", ""))[3] or "").lower() in blocked_names
-    }
-    chosen = {
-        section: sorted((i for i in members if i in index), key=lambda i: index[i][:3])[
-            :MAX_PER_SECTION
-        ]
-        for section, members in ids.items()
-    }
+    chosen, counts = day_sections(session, day_window(day, settings), sprint, settings)
     sprint_facts, attention = _sprint_facts(session, sprint, day, settings)
     reasons = {row["id"]: row["reason"] for row in attention}
-    wanted = set(reasons).union(*chosen.values())
+    shown_attention = list(reasons)[:MAX_PER_SECTION]
+    wanted = set(shown_attention).union(*chosen.values())
     tickets = _tickets_by_id(session, wanted)
     names = _assignee_names(session, wanted)
 
@@ -146,27 +75,12 @@ def daily_facts(session: Session, day: date, settings: Settings) -> dict[str, An
         facts[section] = [fact for _, fact in _ticket_facts_with_ids(members, tickets, names)]
     facts["attention"] = [
         {**fact, "reason": reasons[fact_id]}
-        for fact_id, fact in _ticket_facts_with_ids(list(reasons)[:MAX_PER_SECTION], tickets, names)
+        for fact_id, fact in _ticket_facts_with_ids(shown_attention, tickets, names)
     ]
-    counts = {section: len(members & index.keys()) for section, members in ids.items()}
     counts["attention"] = len(attention)
     facts["counts"] = {section: counts[section] for section in SECTIONS}
     facts["sprint"] = sprint_facts
     return facts
-
-
-def _ticket_index(session: Session, ids: set[str]) -> dict[str, tuple[str, str, str, str]]:
-    """Ticket id → (priority, key, title, status) for ranking, without loading whole rows."""
-    index: dict[str, tuple[str, str, str, str]] = {}
-    for chunk in _chunks(ids):
-        rows = session.exec(
-            select(Ticket.id, Ticket.priority, Ticket.key, Ticket.title, Ticket.status).where(
-                Ticket.id.in_(chunk)  # type: ignore[attr-defined]
-            )
-        ).all()
-        for ticket_id, priority, key, title, status in rows:
-            index[ticket_id] = (priority or "~", key or "~", title or "", status or "")
-    return index
 
 
 def _chunks(values: Iterable[str]) -> Iterable[list[str]]:

@@ -41,6 +41,7 @@ def test_every_endpoint_requires_the_bearer_token(
 
 def test_openapi_docs_are_served_without_the_token(client: TestClient) -> None:
     assert client.get("/docs").status_code == 200
+    assert client.get("/docs/assets/swagger-ui-bundle.js").status_code == 200
     spec = client.get("/openapi.json").json()
     assert "HTTPBearer" in spec["components"]["securitySchemes"]
     assert {"/search", "/ai/chat", "/chat/threads/{thread_id}"} <= set(spec["paths"])
@@ -61,5 +62,5 @@ def test_no_auth_only_on_loopback(monkeypatch: pytest.MonkeyPatch, tmp_path) -> 
     for host in ("0.0.0.0", "192.168.1.10", "::", "example.com"):
         with pytest.raises(ConfigError, match="loopback"):
             check_bind(host, require_auth=False, settings=settings)
-    client = TestClient(create_app(settings, require_auth=False))
+    client = TestClient(create_app(settings, require_auth=False), base_url="http://127.0.0.1:8000")
     assert client.get("/users").status_code == 200
