@@ -139,6 +139,7 @@ class Settings(BaseSettings):
     notion_base_url: AnyHttpUrl = AnyHttpUrl(NOTION_PUBLIC_API)
     notion_tickets_database_id: str | None = None
     notion_sprints_database_id: str | None = None
+    notion_tickets_data_source_id: str | None = None
     notion_reports_page_id: str | None = None
     notion_property_map: Annotated[dict[str, PropertyRef], NoDecode] = Field(default_factory=dict)
     notion_rate_limit_rps: float = Field(default=3.0, gt=0)
@@ -195,6 +196,7 @@ class Settings(BaseSettings):
     @field_validator(
         "notion_tickets_database_id",
         "notion_sprints_database_id",
+        "notion_tickets_data_source_id",
         "notion_reports_page_id",
         mode="before",
     )

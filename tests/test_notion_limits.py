@@ -19,6 +19,7 @@ from models.db import get_engine
 from sandbox.records import DateValue
 from sandbox.server import Sandbox
 from sandbox.workspace import Workspace
+from tasks.notion.errors import NotionAccessError
 from tests.sandboxes import settings_for, sync
 from tests.workspace_truth import expected, stored
 
@@ -209,3 +210,29 @@ def test_an_unchanged_resync_takes_six_requests_with_the_removal_check(
             ("POST", f"/v1/data_sources/{sandbox.tickets_data_source_id}/query"),
         ]
     )
+
+
+@pytest.mark.sandbox(60)
+def test_a_named_data_source_is_the_only_one_synced(sandbox: Sandbox, db_url: str) -> None:
+    ws = sandbox.workspace
+    second = ws.add_data_source(ws.tickets_database_id, "Support", like=ws.tickets_data_source_id)
+    ws.create_page(second, {"Name": "Support case", "Status": "Todo"})
+    settings = settings_for(
+        sandbox, db_url, notion_tickets_data_source_id=ws.tickets_data_source_id
+    )
+    sync(settings)
+    assert {s.data_source_id for s in sync_states(db_url)} == {ws.tickets_data_source_id}
+    assert set(live(stored(db_url))) == {page.id for page in ws.tickets()}
+
+
+@pytest.mark.sandbox(20)
+def test_a_data_source_not_in_the_database_is_one_line_naming_the_setting(
+    sandbox: Sandbox, db_url: str
+) -> None:
+    settings = settings_for(
+        sandbox, db_url, notion_tickets_data_source_id=sandbox.workspace.sprints_data_source_id
+    )
+    with pytest.raises(NotionAccessError) as error:
+        sync(settings)
+    message = str(error.value)
+    assert "CONDUCTOR_NOTION_TICKETS_DATA_SOURCE_ID" in message and "\n" not in message

@@ -128,7 +128,9 @@ def prepare_ticket(
     gateway = gateway or NotionGateway.from_settings(settings)
     try:
         data_source_id, schema = resolve_data_source(
-            gateway, settings.notion_tickets_database_id or ""
+            gateway,
+            settings.notion_tickets_database_id or "",
+            settings.notion_tickets_data_source_id,
         )
         sprints_source_id, _ = resolve_data_source(
             gateway, settings.notion_sprints_database_id or ""

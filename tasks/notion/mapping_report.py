@@ -69,7 +69,9 @@ def describe_mapping(settings: Settings) -> dict[str, Any] | None:
                 gateway, settings.notion_sprints_database_id or ""
             )
             _, tickets_schema = resolve_data_source(
-                gateway, settings.notion_tickets_database_id or ""
+                gateway,
+                settings.notion_tickets_database_id or "",
+                settings.notion_tickets_data_source_id,
             )
         sprints = detect_sprint_mapping(sprints_schema, settings.notion_property_map)
         tickets = detect_ticket_mapping(

@@ -34,7 +34,7 @@ from sqlmodel import Session
 from models import SyncState
 from models.base import as_utc, utcnow
 from models.clock import local_today
-from models.settings import Settings
+from models.settings import Settings, notion_id_from
 from models.sprints import Sprint
 from tasks.notion.client import NotionGateway
 from tasks.notion.errors import NotionAccessError
@@ -97,28 +97,44 @@ class SourcePlan:
 
 
 def resolve_data_sources(
-    gateway: NotionGateway, database_id: str
+    gateway: NotionGateway, database_id: str, only: str | None = None
 ) -> list[tuple[str, dict[str, Any]]]:
-    """Every data source of the database, as (id, schema `properties`), in Notion's order."""
+    """Every data source of the database, as (id, schema `properties`), in Notion's order — or
+    just `only` (`CONDUCTOR_NOTION_TICKETS_DATA_SOURCE_ID`), which must be one of them, for a
+    team whose database also holds sources that are not its tickets."""
     sources = gateway.database_data_sources(database_id)
     if not sources:
         raise NotionAccessError(
             f"database {database_id} has no data source: check CONDUCTOR_NOTION_*_DATABASE_ID"
         )
+    if only is not None:
+        chosen = [source for source in sources if notion_id_from(str(source["id"])) == only]
+        if not chosen:
+            known = ", ".join(f"{s.get('name') or '?'} ({s['id']})" for s in sources)
+            raise NotionAccessError(
+                f"data source {only} is not in database {database_id} (its sources: {known}): "
+                "check CONDUCTOR_NOTION_TICKETS_DATA_SOURCE_ID"
+            )
+        sources = chosen
     return [
         (source["id"], gateway.retrieve_data_source(source["id"]).get("properties", {}))
         for source in sources
     ]
 
 
-def resolve_data_source(gateway: NotionGateway, database_id: str) -> tuple[str, dict[str, Any]]:
-    """The database's first data source and its schema: where `conductor task create` writes
-    (a new ticket goes to one source; the sync reads them all)."""
+def resolve_data_source(
+    gateway: NotionGateway, database_id: str, only: str | None = None
+) -> tuple[str, dict[str, Any]]:
+    """One data source and its schema: `only` when named, else the database's first. Where
+    `conductor task create` writes and what `doctor` describes (a new ticket goes to one
+    source; the sync reads them all)."""
     sources = gateway.database_data_sources(database_id)
     if not sources:
         raise NotionAccessError(
             f"database {database_id} has no data source: check CONDUCTOR_NOTION_*_DATABASE_ID"
         )
+    if only is not None:
+        return resolve_data_sources(gateway, database_id, only)[0]
     schema = gateway.retrieve_data_source(sources[0]["id"])
     return sources[0]["id"], schema.get("properties", {})
 
@@ -146,7 +162,8 @@ def plan_sources(
         else settings.notion_tickets_database_id
     ) or ""
     plans = []
-    for source_id, schema in resolve_data_sources(gateway, database_id):
+    only = settings.notion_tickets_data_source_id if kind == TICKETS else None
+    for source_id, schema in resolve_data_sources(gateway, database_id, only):
         mapping: TicketMapping | SprintMapping
         if kind == SPRINTS:
             mapping = detect_sprint_mapping(schema, settings.notion_property_map)
