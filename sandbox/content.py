@@ -24,17 +24,8 @@ from typing import Any
 
 from sandbox.protocol import _iso, _nodash
 from sandbox.records import minute
+from sandbox.rendering import DEFAULT_ANNOTATIONS
 from sandbox.workspace import Workspace
-
-#: Notion's default annotations, filled into every rich-text item it returns.
-DEFAULT_ANNOTATIONS = {
-    "bold": False,
-    "italic": False,
-    "strikethrough": False,
-    "underline": False,
-    "code": False,
-    "color": "default",
-}
 
 
 @dataclass(slots=True)

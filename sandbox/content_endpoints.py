@@ -12,7 +12,7 @@ from typing import Any
 
 from sandbox.content import ContentPage, PageContent
 from sandbox.content_limits import check_children, check_payload_size, check_rich_text
-from sandbox.protocol import Query, _first, _invalid, _not_found, _page_size
+from sandbox.protocol import Query, _invalid, _not_found, id_cursor_page
 from sandbox.records import normalize_id
 
 CONTENT_ROUTES: list[tuple[str, re.Pattern[str], str]] = [
@@ -110,21 +110,12 @@ class ContentEndpoints:
     def _list_block_children(self, params: Params, query: Query, body: dict[str, Any]) -> Any:
         parent_id = self._parent_for_children(params["id"], writing=False)
         children = self.content.live_children(parent_id)
-        size = _page_size(_first(query, "page_size"))
-        start = 0
-        cursor = _first(query, "start_cursor")
-        if cursor:
-            ids = [child.id for child in children]
-            wanted = normalize_id(cursor)
-            if wanted not in ids:
-                raise _invalid(f"start_cursor provided is invalid: {cursor}")
-            start = ids.index(wanted)
-        chunk = children[start : start + size]
-        more = start + size < len(children)
+        chunk, next_cursor = id_cursor_page(children, [child.id for child in children], query)
+        more = next_cursor is not None
         return {
             "object": "list",
             "results": [self.content.render_block(child) for child in chunk],
-            "next_cursor": children[start + size].id if more else None,
+            "next_cursor": next_cursor,
             "has_more": more,
             "type": "block",
             "block": {},

@@ -24,6 +24,7 @@ from sandbox.protocol import (
     _invalid,
     _not_found,
     _page_size,
+    id_cursor_page,
 )
 from sandbox.query import (
     Predicate,
@@ -108,21 +109,12 @@ class Endpoints:
     ) -> dict[str, Any]:
         self._require_user_access()
         users = self.workspace.users
-        size = _page_size(_first(query, "page_size"))
-        start = 0
-        cursor = _first(query, "start_cursor")
-        if cursor:
-            ids = [user.id for user in users]
-            wanted = normalize_id(cursor)
-            if wanted not in ids:
-                raise _invalid(f"start_cursor provided is invalid: {cursor}")
-            start = ids.index(wanted)
-        chunk = users[start : start + size]
-        more = start + size < len(users)
+        chunk, next_cursor = id_cursor_page(users, [user.id for user in users], query)
+        more = next_cursor is not None
         return {
             "object": "list",
             "results": [self._renderer.user_dict(user.id, full=True) for user in chunk],
-            "next_cursor": users[start + size].id if more else None,
+            "next_cursor": next_cursor,
             "has_more": more,
             "type": "user",
             "user": {},

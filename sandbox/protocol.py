@@ -7,10 +7,12 @@ import base64
 import binascii
 import json
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from json.encoder import encode_basestring  # type: ignore[attr-defined]
-from typing import Any
+from typing import Any, TypeVar
+
+from sandbox.records import normalize_id
 
 NOTION_VERSION = "2025-09-03"
 DEFAULT_TOKEN = "secret_sandbox"
@@ -136,3 +138,24 @@ def _encode(result: dict[str, Any] | RawJson, request_id: str) -> bytes:
 def _first(query: Query, name: str) -> str | None:
     values = query.get(name)
     return values[0] if values else None
+
+
+T = TypeVar("T")
+
+
+def id_cursor_page(
+    items: Sequence[T], ids: Sequence[str], query: Query
+) -> tuple[list[T], str | None]:
+    """One page of a GET list whose cursor is the id of the first item of the next page, as
+    Notion's users and block-children lists use: `(items of this page, next_cursor or None)`.
+    An unknown `start_cursor` is Notion's 400."""
+    size = _page_size(_first(query, "page_size"))
+    start = 0
+    cursor = _first(query, "start_cursor")
+    if cursor:
+        wanted = normalize_id(cursor)
+        if wanted not in ids:
+            raise _invalid(f"start_cursor provided is invalid: {cursor}")
+        start = list(ids).index(wanted)
+    more = start + size < len(items)
+    return list(items[start : start + size]), ids[start + size] if more else None

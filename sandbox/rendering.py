@@ -37,7 +37,8 @@ if TYPE_CHECKING:
     from sandbox.server import Sandbox
 
 
-_ANNOTATIONS = {
+#: Notion's default annotations, filled into every rich-text item it returns.
+DEFAULT_ANNOTATIONS = {
     "bold": False,
     "italic": False,
     "strikethrough": False,
@@ -52,7 +53,7 @@ _WORD = re.compile(r"[A-Za-z0-9]+")
 PropertyRenderer = Callable[[Page], str]
 
 
-_ANNOTATIONS_JSON = _dumps(_ANNOTATIONS)
+_ANNOTATIONS_JSON = _dumps(DEFAULT_ANNOTATIONS)
 _NULL_RICH_TEXT = "[]"
 
 
