@@ -5,9 +5,7 @@ from __future__ import annotations
 import typer
 from rich.markup import escape
 
-from cli.flow_runs import run_in_process
 from cli.output import console, err_console, print_json
-from models.settings import get_settings
 
 
 def email(
@@ -28,12 +26,15 @@ def email(
 
     Recipients are CONDUCTOR_STAKEHOLDERS. A second send in the same ISO week sends nothing.
     """
+    from cli.flow_runs import prepare_prefect, run_in_process
+    from models.settings import get_settings
     from tasks.email.delivery import configured_recipients
     from tasks.email.render import check_audience
 
     check_audience(audience)
     if not preview:
         configured_recipients(get_settings())  # fail fast, before starting Prefect
+    prepare_prefect()
     from flows.stakeholder_email import stakeholder_email
 
     with err_console.status("Building the sprint update…", spinner="dots"):
@@ -50,9 +51,13 @@ def email(
         for name, path in result["paths"].items():
             console.print(f"  {name}: {escape(path)}")
     elif status == "already_sent":
-        console.print(f"Already sent this period ({escape(result['key'])}): {subject}")
+        period = "today's extra update" if ad_hoc else "this week's update"
+        console.print(
+            f"Already sent {period} to the {escape(audience)} ([bold]{subject}[/]); nothing sent "
+            "again." + ("" if ad_hoc else " `--ad-hoc` sends an extra one.")
+        )
     elif status == "in_progress":
-        console.print(f"Another run is sending {escape(result['key'])} right now; nothing sent.")
+        console.print(f"Another run is sending [bold]{subject}[/] right now; nothing sent.")
     else:
         where = f" → {escape(result['path'])}" if result.get("path") else ""
         verb = "Wrote" if status == "written" else "Sent"
