@@ -97,7 +97,7 @@ def main() -> None:
     """Console-script entry point."""
     _stop_on_termination()
     try:
-        code = app(standalone_mode=False)
+        code = app(standalone_mode=False, prog_name="conductor")
     except ConductorError as exc:
         say_error(str(exc))
         raise SystemExit(1) from None
