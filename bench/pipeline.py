@@ -184,7 +184,8 @@ def bench_demo(tickets: int, runs: int, workdir: Path) -> list[Measurement]:
     for attempt in range(runs):
         run_dir = workdir / f"demo-{attempt}"
         run_dir.mkdir()
-        command = conductor_command("demo", "--tickets", str(tickets))
+        # `-v`: the milestones below are Prefect's own log lines, off the terminal by default.
+        command = conductor_command("-v", "demo", "--tickets", str(tickets))
         run = run_timed(command, run_dir, demo_env(run_dir), 600)
         demos.append((run, demo_outputs(run_dir)))
         if run.returncode != 0:

@@ -3,12 +3,14 @@
 Commands live in small modules by theme, which export plain functions (and sub-apps for
 command groups) and import nothing from here; this module registers them, in the order
 `conductor --help` lists them. `main()` turns the errors users can fix (`ConductorError`) into
-one line and a non-zero exit; anything else is a bug and keeps its traceback.
+one line and a non-zero exit, and so are usage errors (an unknown option, a missing argument),
+which Typer would draw as a box; anything else is a bug and keeps its traceback. Command
+modules import their heavy dependencies (SQLAlchemy, Prefect, the flows) inside the commands,
+so `conductor --help` and the read commands load only what they use.
 """
 
 from __future__ import annotations
 
-import logging
 import signal
 
 import typer
@@ -24,6 +26,7 @@ from cli import (
     sprint_commands,
     summary_commands,
 )
+from cli.logs import configure_terminal_logging
 from cli.output import err_console, shown
 from models.errors import ConductorError
 from models.settings import apply_process_defaults
@@ -41,12 +44,14 @@ app = typer.Typer(
 
 @app.callback()
 def _root(
-    verbose: bool = typer.Option(False, "--verbose", "-v", help="Log debug details to stderr."),
+    verbose: bool = typer.Option(
+        False,
+        "--verbose",
+        "-v",
+        help="Show every log record on stderr, Prefect's per-run lines and debug details included.",
+    ),
 ) -> None:
-    logging.basicConfig(
-        level=logging.DEBUG if verbose else logging.WARNING,
-        format="%(levelname)s %(name)s: %(message)s",
-    )
+    configure_terminal_logging(verbose)
 
 
 for command in (
@@ -91,7 +96,31 @@ def main() -> None:
     """Console-script entry point."""
     _stop_on_termination()
     try:
-        app()
+        code = app(standalone_mode=False, prog_name="conductor")
     except ConductorError as exc:
-        err_console.print(f"[bold red]error:[/] {shown(str(exc))}", soft_wrap=True)
+        say_error(str(exc))
         raise SystemExit(1) from None
+    except typer.TyperException as exc:  # a usage error; Typer (not the user) imports click
+        code = getattr(exc, "exit_code", 2)
+        if type(exc).__name__ != "NoArgsIsHelpError":  # that one has printed the help already
+            say_error(f"{_message(exc)} (see `{_command_path(exc)} --help`)")
+        raise SystemExit(code) from None
+    except typer.Abort:
+        say_error("aborted")
+        raise SystemExit(1) from None
+    raise SystemExit(code if isinstance(code, int) else 0)
+
+
+def say_error(message: str) -> None:
+    """An error on stderr: one line, however long, starting with `error:`."""
+    err_console.print(f"[bold red]error:[/] {shown(message)}", soft_wrap=True, highlight=False)
+
+
+def _message(exc: Exception) -> str:
+    format_message = getattr(exc, "format_message", None)
+    return format_message() if callable(format_message) else str(exc)
+
+
+def _command_path(exc: Exception) -> str:
+    context = getattr(exc, "ctx", None)
+    return context.command_path if context is not None else "conductor"

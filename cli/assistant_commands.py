@@ -6,21 +6,32 @@ stays fast.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import typer
-from rich.table import Table
-from sqlmodel import Session
 
 from cli.output import (
     console,
     err_console,
-    markdown,
     print_json,
+    print_markdown,
     shown,
     terminal_safe,
     visible,
 )
-from models.db import get_engine
 from models.settings import ConfigError, get_settings
+
+if TYPE_CHECKING:
+    from sqlmodel import Session
+
+
+def _session(**options: object) -> Session:
+    from sqlmodel import Session
+
+    from models.db import get_engine
+
+    return Session(get_engine(get_settings().database_url), **options)  # type: ignore[arg-type]
+
 
 task_app = typer.Typer(help="Create tickets from plain language.", no_args_is_help=True)
 
@@ -34,12 +45,14 @@ def search(
     from tasks.assistant.search import search_response, search_tickets
 
     settings = get_settings()
-    with Session(get_engine(settings.database_url)) as session, err_console.status("Searching…"):
+    with _session() as session, err_console.status("Searching…"):
         mode, hits = search_tickets(session, settings, query, limit=limit)
     payload = search_response(mode, hits)
     if as_json:
         print_json(payload)
         return
+    from rich.table import Table
+
     table = Table(title=f"{len(hits)} result(s), {mode.replace('_', '-')} search")
     for column in ("Key", "Title", "Status", "Score"):
         table.add_column(column, overflow="fold", max_width=70 if column == "Title" else None)
@@ -62,15 +75,12 @@ def ask(
     from tasks.assistant.chat import answer_question
 
     settings = get_settings()
-    with (
-        Session(get_engine(settings.database_url), expire_on_commit=False) as session,
-        err_console.status("Thinking…"),
-    ):
+    with _session(expire_on_commit=False) as session, err_console.status("Thinking…"):
         result = answer_question(session, settings, question, thread_id=thread)
     if as_json:
         print_json(result)
         return
-    console.print(markdown(result["answer"]))
+    print_markdown(result["answer"])
     notes = [f"by {result['generated_by']}", f"{result['search_mode'].replace('_', '-')} search"]
     if result["unverified_citations"]:
         notes.append(f"unverified keys: {', '.join(result['unverified_citations'])}")
@@ -92,7 +102,7 @@ def task_create(
         raise ConfigError("--json cannot ask for confirmation: add --yes to create without it")
 
     settings = get_settings()
-    with Session(get_engine(settings.database_url), expire_on_commit=False) as session:
+    with _session(expire_on_commit=False) as session:
         with err_console.status("Drafting the ticket…"):
             proposal = prepare_ticket(session, settings, text)
         if not as_json:
@@ -113,6 +123,8 @@ def _show_proposal(preview: dict) -> None:
     """The fields exactly as they will be written: hidden characters (escape sequences, bidi
     overrides, zero-width characters) are shown as escapes, never obeyed or dropped, and a
     warning says they are there, so concealed text cannot slip past the confirmation."""
+    from rich.table import Table
+
     table = Table(title="New ticket", show_header=False, title_justify="left")
     table.add_column("Field", style="bold")
     table.add_column("Value", overflow="fold", max_width=80)

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from cli.flow_runs import run_in_process
 from cli.output import console, err_console, print_json, shown
-from models.settings import get_settings
 
 
 def email(
@@ -27,12 +25,15 @@ def email(
 
     Recipients are CONDUCTOR_STAKEHOLDERS. A second send in the same ISO week sends nothing.
     """
+    from cli.flow_runs import prepare_prefect, run_in_process
+    from models.settings import get_settings
     from tasks.email.delivery import configured_recipients
     from tasks.email.render import check_audience
 
     check_audience(audience)
     if not preview:
         configured_recipients(get_settings())  # fail fast, before starting Prefect
+    prepare_prefect()
     from flows.stakeholder_email import stakeholder_email
 
     with err_console.status("Building the sprint update…", spinner="dots"):
@@ -49,9 +50,13 @@ def email(
         for name, path in result["paths"].items():
             console.print(f"  {name}: {shown(path)}")
     elif status == "already_sent":
-        console.print(f"Already sent this period ({shown(result['key'])}): {subject}")
+        period = "today's extra update" if ad_hoc else "this week's update"
+        console.print(
+            f"Already sent {period} to the {shown(audience)} ([bold]{subject}[/]); nothing sent "
+            "again." + ("" if ad_hoc else " `--ad-hoc` sends an extra one.")
+        )
     elif status == "in_progress":
-        console.print(f"Another run is sending {shown(result['key'])} right now; nothing sent.")
+        console.print(f"Another run is sending [bold]{subject}[/] right now; nothing sent.")
     else:
         where = f" → {shown(result['path'])}" if result.get("path") else ""
         verb = "Wrote" if status == "written" else "Sent"

@@ -1,9 +1,13 @@
-"""Running a flow in the CLI's own process."""
+"""Running a flow in the CLI's own process, against this home's Prefect server when one runs."""
 
 from __future__ import annotations
 
 import logging
+import os
+import sys
+import threading
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, TypeVar
 
 from models.errors import ConductorError
@@ -12,7 +16,8 @@ T = TypeVar("T")
 
 
 def run_in_process(flow: Callable[..., T], /, **parameters: Any) -> T:
-    """Call `flow` here and now, tagged `conductor`, without flow-run heartbeats.
+    """Call `flow` here and now, tagged `conductor`, on the Prefect API `prepare_prefect`
+    chose, without flow-run heartbeats.
 
     The tag is what deployment runs carry too (`deployments.TAGS`), so a run started from the
     CLI or the demo is found by the same filter in the Prefect UI.
@@ -23,21 +28,103 @@ def run_in_process(flow: Callable[..., T], /, **parameters: Any) -> T:
     which costs up to a second per flow run (measured: the 5-flow pipeline's orchestration
     drops from ~5.1 s to ~0.4 s without it).
     """
+    api_url = prepare_prefect()
+    if _early_start is not None:
+        _early_start.join()  # the temporary server must answer before the first run starts
     from prefect import tags
-    from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
+    from prefect.settings import (
+        PREFECT_API_URL,
+        PREFECT_FLOWS_HEARTBEAT_FREQUENCY,
+        temporary_settings,
+    )
 
     from deployments import TAGS
 
+    updates: dict[Any, Any] = {PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}
+    if api_url:
+        updates[PREFECT_API_URL] = api_url
     quiet = _UserErrorsWithoutTracebacks()
     handlers = _console_handlers()
     for handler in handlers:
         handler.addFilter(quiet)
     try:
-        with temporary_settings(updates={PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}), tags(*TAGS):
+        with temporary_settings(updates=updates), tags(*TAGS):
             return flow(**parameters)
     finally:
         for handler in handlers:
             handler.removeFilter(quiet)
+
+
+_UNDECIDED = object()
+_decided: Any = _UNDECIDED
+_early_start: threading.Thread | None = None
+
+
+def prepare_prefect() -> str | None:
+    """Decide, once per process, where this command's flow runs go; call it early.
+
+    With this home's `conductor server` (or PREFECT_API_URL) that is decided in milliseconds.
+    With neither, Prefect's temporary server is started now, in the background, so its 10-20 s
+    boot overlaps the command's own imports and set-up instead of following them.
+    """
+    global _decided, _early_start
+    if _decided is _UNDECIDED:
+        _decided = use_prefect_server()
+        if _decided is None:
+            _early_start = threading.Thread(
+                target=_start_temporary_server, name="prefect-temporary-server", daemon=True
+            )
+            _early_start.start()
+    return _decided
+
+
+def _start_temporary_server() -> None:
+    """What Prefect's client does on its first request without an API (`get_client`): the same
+    singleton, so the flow then finds it running. A failure here is left for that first
+    request to raise again, with Prefect's own explanation."""
+    try:
+        from prefect.server.api.server import SubprocessASGIServer
+
+        SubprocessASGIServer().start()
+    except Exception:
+        logging.getLogger(__name__).debug(
+            "early start of the temporary server failed", exc_info=True
+        )
+
+
+def use_prefect_server(hint: bool = True, home: Path | None = None) -> str | None:
+    """The Prefect API this process's flow runs go to (`cli.prefect_server.prefect_api_for`).
+
+    A server found for this home is also put in `PREFECT_API_URL` for the rest of the process
+    (child processes, `conductor serve`, the story's "these runs are in the UI at …" see it).
+    With none, says once (unless `hint` is false) how to skip the temporary server's start-up.
+    `home` defaults to the settings' CONDUCTOR_HOME.
+    """
+    global _hinted
+    from cli.output import err_console
+    from cli.prefect_server import NO_SERVER_HINT, prefect_api_for
+    from models.settings import get_settings
+
+    api_url, found = prefect_api_for(home or get_settings().home, _prefect_setting())
+    if found and api_url:
+        os.environ["PREFECT_API_URL"] = api_url
+    elif api_url is None and hint and not _hinted:
+        _hinted = True
+        err_console.print(f"[dim]{NO_SERVER_HINT}[/]", soft_wrap=True, highlight=False)
+    return api_url
+
+
+_hinted = False
+
+
+def _prefect_setting() -> str | None:
+    """PREFECT_API_URL as Prefect's current settings have it, if Prefect is loaded already (a
+    test harness sets it there); not imported just to ask, which would cost a second."""
+    if "prefect.context" not in sys.modules:
+        return None
+    from prefect.settings import PREFECT_API_URL
+
+    return PREFECT_API_URL.value() or None
 
 
 class _UserErrorsWithoutTracebacks(logging.Filter):

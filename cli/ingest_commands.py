@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import typer
-from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-from cli.flow_runs import run_in_process
 from cli.output import console, err_console, print_json
 from models.settings import ConfigError, get_settings
 
 
 def require_notion() -> None:
-    """Fail with the fix when the workspace is not configured."""
+    """Fail with the fix, in a second, when the workspace is not configured, Notion does not
+    answer or rejects the token (`tasks.health.notion_preflight_problem`)."""
+    from tasks.health import notion_preflight_problem
+
     settings = get_settings()
     missing = [
         name
@@ -26,10 +27,18 @@ def require_notion() -> None:
         raise ConfigError(
             f"set {', '.join(missing)} (or try `conductor demo` with the bundled workspace)"
         )
+    problem = notion_preflight_problem(settings)
+    if problem:
+        raise ConfigError(problem)
 
 
 def run_ingest_with_progress(full_refresh: bool, quiet: bool = False) -> dict:
     """Run the `notion_ingest` flow, showing pages synced per data source on stderr."""
+    from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    from cli.flow_runs import prepare_prefect, run_in_process
+
+    prepare_prefect()
     from flows.notion_ingest import notion_ingest
     from tasks.notion.sync import reporting_progress
 

@@ -19,17 +19,20 @@ Ticket titles, sprint and people names, descriptions and model answers are untru
 from __future__ import annotations
 
 import json
+import os
 import sys
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console, ConsoleOptions, ConsoleRenderable, RenderHook, RenderResult
-from rich.markdown import Markdown
 from rich.markup import escape
 from rich.segment import Segment
 from rich.text import Text
 
 from models.untrusted_text import INVISIBLE, show_invisible, strip_escape_sequences
+
+if TYPE_CHECKING:
+    from rich.markdown import Markdown
 
 
 def terminal_safe(value: Any) -> str:
@@ -53,7 +56,10 @@ def visible(value: Any) -> str:
 
 def markdown(text: str) -> Markdown:
     """Untrusted Markdown (a summary, an answer) for the terminal: sanitised, and links printed
-    with their address (`text (url)`) rather than as hidden OSC 8 hyperlinks."""
+    with their address (`text (url)`) rather than as hidden OSC 8 hyperlinks. (Rich's Markdown
+    is imported here: commands that print none skip its import.)"""
+    from rich.markdown import Markdown
+
     return Markdown(terminal_safe(text), hyperlinks=False)
 
 
@@ -94,9 +100,26 @@ class _SafeConsole(Console):
         return super().render_str(terminal_safe(text), **kwargs)
 
 
-console = _SafeConsole()
+#: Width of a console that is not a terminal (a pipe, a file, a CI log): wide enough that Rich
+#: never breaks a line, so `conductor … | grep` and copied commands see whole lines.
+UNWRAPPED_WIDTH = 1_000
+
+
+def _console_options(stream: Any) -> dict[str, Any]:
+    """Soft-wrapped and wide when `stream` is not a terminal, unless COLUMNS says otherwise.
+
+    Rich assumes 80 columns without a terminal and hard-wraps every line there (splitting
+    `uv run conductor tickets --sprint current` after `--sprint`).
+    """
+    is_terminal = getattr(stream, "isatty", lambda: False)()
+    if is_terminal or os.environ.get("COLUMNS"):
+        return {}
+    return {"soft_wrap": True, "width": UNWRAPPED_WIDTH}
+
+
+console = _SafeConsole(**_console_options(sys.stdout))
 #: Diagnostics and progress go to stderr so `--json` output stays parseable.
-err_console = _SafeConsole(stderr=True)
+err_console = _SafeConsole(stderr=True, **_console_options(sys.stderr))
 
 
 def _default(value: Any) -> Any:
@@ -125,3 +148,13 @@ def _json_escape(char: str) -> str:
     """`char` as a JSON `\\u` escape (a surrogate pair above the Basic Multilingual Plane)."""
     units = char.encode("utf-16-be")
     return "".join(f"\\u{int.from_bytes(units[i : i + 2]):04x}" for i in range(0, len(units), 2))
+
+
+def print_markdown(text: str) -> None:
+    """Untrusted Markdown rendered for a terminal (see `markdown`); the Markdown itself, made
+    terminal-safe, anywhere else (a valid `.md`), since Rich would draw headings as boxes the
+    console's full width across."""
+    if console.is_terminal:
+        console.print(markdown(text))
+    else:
+        console.print(terminal_safe(text), markup=False, highlight=False, emoji=False)

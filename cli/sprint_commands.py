@@ -3,34 +3,47 @@
 from __future__ import annotations
 
 import typer
-from rich.columns import Columns
-from rich.panel import Panel
-from rich.table import Table
-from sqlmodel import Session
 
-from cli.flow_runs import run_in_process
 from cli.output import console, err_console, print_json, shown
-from models import clock
-from models.db import get_engine
-from models.settings import get_settings
-from models.sprints import find_sprint
+from models.errors import ConductorError
 
-NOTHING_STORED = "no sprints stored yet — run `conductor ingest` first"
+NOTHING_STORED = (
+    "no sprints stored yet: run `conductor demo` for the sample workspace, "
+    "or `conductor ingest` for your Notion workspace"
+)
 _MAX_LISTED = 20
 _FORECAST_STYLE = {"on_track": "green", "at_risk": "yellow", "off_track": "red"}
 
 
+class NothingStoredError(ConductorError):
+    """A command needs a sprint and none is stored yet."""
+
+
+def forecast_words(forecast: str) -> str:
+    """`off_track` as the team says it: "off track"."""
+    return forecast.replace("_", " ")
+
+
 def sprint(
-    selector: str = typer.Argument("current", help="`current` or a sprint name (unique prefix)."),
+    selector: str = typer.Argument(
+        "current",
+        help="`current`, a sprint name (any case, unique prefix) or its number (`46`).",
+    ),
     as_json: bool = typer.Option(
         False, "--json", help="Print JSON only (the shape in docs/design.md §3)."
     ),
 ) -> None:
     """Where a sprint stands: scope, burndown, forecast, status mix, load and blocked work.
 
-    With nothing ingested yet this prints a hint (with --json: `{}`) and exits 0; a name that
-    matches no sprint is an error listing the known sprints.
+    With no sprint stored yet, or a name that matches none, this is a one-line error (exit 1)
+    saying what to run or which sprints exist; with --json, stdout then stays empty.
     """
+    from sqlmodel import Session
+
+    from models import clock
+    from models.db import get_engine
+    from models.settings import get_settings
+    from models.sprints import find_sprint
     from tasks.metrics.report import sprint_report
 
     settings = get_settings()
@@ -39,10 +52,7 @@ def sprint(
         found = find_sprint(session, selector, today)
         report = sprint_report(session, found, today, settings) if found else None
     if report is None:
-        err_console.print(NOTHING_STORED)
-        if as_json:
-            print_json({})
-        return
+        raise NothingStoredError(NOTHING_STORED)
     if as_json:
         print_json(report)
         return
@@ -52,9 +62,12 @@ def sprint(
 def rollup(as_json: bool = typer.Option(False, "--json", help="Print JSON only.")) -> None:
     """Recompute sprint snapshots and the current sprint's report, chart and HTML page.
 
-    Runs the `sprint-rollup` Prefect flow (against PREFECT_API_URL, or a temporary local
-    Prefect server when unset, which takes a few seconds to start).
+    Runs the `sprint-rollup` Prefect flow (on this home's `conductor server` when one runs,
+    else PREFECT_API_URL, else a temporary local Prefect server, which takes 10-20 s to start).
     """
+    from cli.flow_runs import prepare_prefect, run_in_process
+
+    prepare_prefect()
     from flows.sprint_rollup import sprint_rollup
 
     with err_console.status("running the sprint rollup flow…"):
@@ -67,18 +80,22 @@ def rollup(as_json: bool = typer.Option(False, "--json", help="Print JSON only."
         f"Snapshotted {result['sprints']} sprint(s), wrote {result['snapshots']} snapshot row(s)."
     )
     if current is None:
-        console.print(NOTHING_STORED)
+        err_console.print(NOTHING_STORED)
         return
     m = current["metrics"]
     console.print(
         f"{shown(current['sprint']['name'])}: [{_FORECAST_STYLE[m['forecast']]}]"
-        f"{m['forecast'].replace('_', ' ')}[/], {m['remaining_points']:g} of "
+        f"{forecast_words(m['forecast'])}[/], {m['remaining_points']:g} of "
         f"{m['scope_points']:g} pts remaining"
     )
     console.print(f"HTML report: {result['report_path']}\nBurndown chart: {result['chart_path']}")
 
 
 def _print_report(report: dict) -> None:
+    from rich.columns import Columns
+    from rich.panel import Panel
+    from rich.table import Table
+
     from tasks.metrics.odds import odds_sentence
 
     s, m, detail = report["sprint"], report["metrics"], report["forecast_detail"]
@@ -97,7 +114,7 @@ def _print_report(report: dict) -> None:
     console.print(Columns([Panel(v, title=k, expand=False) for k, v in cards]))
     style = _FORECAST_STYLE[m["forecast"]]
     console.print(
-        f"Forecast: [bold {style}]{m['forecast'].replace('_', ' ')}[/] — {shown(detail['reason'])}"
+        f"Forecast: [bold {style}]{forecast_words(m['forecast'])}[/] — {shown(detail['reason'])}"
     )
     odds = odds_sentence(m, s["end"])
     if odds:

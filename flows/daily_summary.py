@@ -100,7 +100,8 @@ def daily_summary(day: date | None = None) -> dict[str, Any]:
     facts = gather_facts(day)
     config = model_config(settings)
     if not config["models"]:
-        logger.warning("No LLM configured (CONDUCTOR_LLM_MODEL): using the template summary")
+        # Info, not a warning: the summary is labelled as a template and the CLI says why.
+        logger.info("No LLM configured (CONDUCTOR_LLM_MODEL): using the template summary")
         outcome = write_with_template(facts, "no LLM configured")
     else:
         write = write_llm_summary.with_options(**shared_cache_options(settings, _summary_cache_key))

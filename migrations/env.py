@@ -7,7 +7,7 @@ from alembic import context
 from sqlalchemy import text
 from sqlmodel import SQLModel
 
-import models  # noqa: F401  (registers every table on SQLModel.metadata)
+import models.tables  # noqa: F401  (registers every table on SQLModel.metadata)
 
 target_metadata = SQLModel.metadata
 _PG_MIGRATION_LOCK = 744_201  # advisory lock id: concurrent first-use upgrades wait for each other

@@ -1,38 +1,50 @@
-"""Conductor's data model. Importing this package registers every table on `SQLModel.metadata`
-and installs the log escaping of `models.untrusted_text` (every entry point imports `models`,
-so no log line of ours can carry a raw CR/LF or escape sequence from Notion text).
+"""Conductor's data model. `models.tables` imports every table (registering it on
+`SQLModel.metadata`); `from models import Ticket` works too and imports them on first use, so a
+command that never opens the database never pays for SQLModel.
+
+Importing this package installs the log escaping of `models.untrusted_text` (every entry point
+imports `models`, so no log line of ours can carry a raw CR/LF or escape sequence from Notion
+text).
 
 Nothing here imports from `flows/` or `tasks/`.
 """
 
-from models.assistant import ChatMessage, ChatThread, TicketEmbedding
-from models.health import SprintHealth
-from models.outbox import OutboxEmail, OutboxPost
-from models.people import Person
-from models.publications import NotionPublication
-from models.sprints import Sprint, SprintSnapshot
-from models.summaries import LlmCall, Summary
-from models.sync import SyncState
-from models.tickets import Ticket, TicketAssignee, TicketEvent
+from __future__ import annotations
+
+from typing import Any
+
 from models.untrusted_text import install_log_escaping
 
 install_log_escaping()
 
-__all__ = [
-    "ChatMessage",
-    "ChatThread",
-    "LlmCall",
-    "NotionPublication",
-    "OutboxEmail",
-    "OutboxPost",
-    "Person",
-    "Sprint",
-    "SprintHealth",
-    "SprintSnapshot",
-    "Summary",
-    "SyncState",
-    "Ticket",
-    "TicketAssignee",
-    "TicketEmbedding",
-    "TicketEvent",
-]
+_TABLE_NAMES = frozenset(
+    {
+        "ChatMessage",
+        "ChatThread",
+        "LlmCall",
+        "NotionPublication",
+        "OutboxEmail",
+        "OutboxPost",
+        "Person",
+        "Sprint",
+        "SprintHealth",
+        "SprintSnapshot",
+        "Summary",
+        "SyncState",
+        "Ticket",
+        "TicketAssignee",
+        "TicketEmbedding",
+        "TicketEvent",
+    }
+)
+
+
+def __getattr__(name: str) -> Any:
+    if name in _TABLE_NAMES:
+        from models import tables
+
+        return getattr(tables, name)
+    raise AttributeError(f"module 'models' has no attribute {name!r}")
+
+
+__all__ = sorted(_TABLE_NAMES)

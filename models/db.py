@@ -20,6 +20,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Session
 
+import models.tables  # noqa: F401  (every table registered before a session opens)
 from models.settings import ConfigError, redact_url
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"

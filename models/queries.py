@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlmodel import Session, select
+from sqlmodel import Session, func, select
 
 from models.sprints import find_sprint
 from models.tickets import Ticket, TicketAssignee
@@ -33,7 +33,8 @@ def load_tickets(
 ) -> list[dict]:
     """Live (not removed) tickets as JSON dicts, optionally for one sprint and/or status.
 
-    `today` (the team's date) decides which sprint `current` means.
+    `today` (the team's date) decides which sprint `current` means; the sprint (`find_sprint`)
+    and the status match case-insensitively.
     """
     query = select(Ticket).where(Ticket.removed_at.is_(None))  # type: ignore[union-attr]
     if sprint:
@@ -41,8 +42,8 @@ def load_tickets(
         if found is None:
             return []
         query = query.where(Ticket.sprint_id == found.id)
-    if status:
-        query = query.where(Ticket.status == status)
+    if status:  # as the team types it: `blocked` finds "Blocked"
+        query = query.where(func.lower(Ticket.status) == status.strip().lower())
     tickets = session.exec(query.order_by(Ticket.key, Ticket.id)).all()
     links: dict[str, list[str]] = {}
     rows = session.exec(

@@ -26,8 +26,6 @@ from pydantic import (
     model_validator,
 )
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict, SettingsError
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError
 
 from models import notify_urls
 from models.errors import ConductorError
@@ -265,6 +263,9 @@ class Settings(BaseSettings):
     def _valid_database_url(cls, value: str) -> str:
         if not value:
             return ""
+        from sqlalchemy.engine import make_url  # here: `conductor --help` needs no SQLAlchemy
+        from sqlalchemy.exc import ArgumentError
+
         try:
             make_url(value)
         except ArgumentError:
@@ -319,6 +320,9 @@ def redact_url(url: str | None) -> str | None:
     """A connection URL with its password masked (`postgresql://me:***@db/x`), for display."""
     if not url:
         return url
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
     try:
         return make_url(url).render_as_string(hide_password=True)
     except ArgumentError:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
@@ -73,8 +74,9 @@ def find_sprint(session: Session, selector: str, today: date) -> Sprint | None:
     """Resolve `current` or a sprint name (case-insensitive; unique prefix accepted).
 
     `current` is the sprint whose dates contain `today` (the team's calendar day); between sprints
-    it is the most recently started one. Returns None when no sprints are stored; raises
-    `SprintNotFoundError` naming the known sprints when a name matches nothing.
+    it is the most recently started one. A bare number picks the one sprint whose name ends
+    with it (`46` → `Sprint 46`). Returns None when no sprints are stored; raises
+    `SprintNotFoundError` naming the known sprints when a name matches nothing (or several).
     """
     live = select(Sprint).where(Sprint.removed_at.is_(None))  # type: ignore[union-attr]
     if selector.lower() == "current":
@@ -87,11 +89,23 @@ def find_sprint(session: Session, selector: str, today: date) -> Sprint | None:
             live.where(Sprint.start <= today).order_by(Sprint.start.desc())  # type: ignore[union-attr]
         ).first()
     sprints = session.exec(live.order_by(Sprint.start)).all()
+    if not sprints:
+        return None
     wanted = selector.strip().lower()
     exact = [s for s in sprints if s.name.lower() == wanted]
     prefixed = [s for s in sprints if s.name.lower().startswith(wanted)]
-    match = exact or (prefixed if len(prefixed) == 1 else [])
-    if match:
-        return match[0]
-    names = ", ".join(s.name for s in sprints[-8:]) or "none stored yet: run `conductor ingest`"
+    numbered = [s for s in sprints if wanted.isdigit() and _number_in(s.name) == int(wanted)]
+    if exact:
+        return exact[0]
+    for match in (prefixed, numbered):
+        if len(match) == 1:
+            return match[0]
+    names = ", ".join(s.name for s in sprints[-8:])
     raise SprintNotFoundError(f"no sprint named {selector!r}; known sprints: {names}")
+
+
+def _number_in(name: str) -> int | None:
+    """The number a sprint name ends with (`Sprint 46`, `S-46`, `Cycle 46`), or None; so a
+    user can say `conductor sprint 46`."""
+    match = re.search(r"(\d+)\s*$", name)
+    return int(match.group(1)) if match else None

@@ -42,8 +42,9 @@ def check_database(settings: Settings) -> Check:
     from models.db import create_db_engine, current_revision, head_revision
 
     where = redact_url(settings.database_url)
-    engine = create_db_engine(settings.database_url)
-    try:
+    engine = None
+    try:  # creating the engine fails too for an unknown dialect or a missing driver
+        engine = create_db_engine(settings.database_url)
         with engine.connect() as conn:
             conn.execute(text("SELECT 1"))
         revision, head = current_revision(engine), head_revision()
@@ -55,7 +56,8 @@ def check_database(settings: Settings) -> Check:
             "check CONDUCTOR_DATABASE_URL and that the database server is running",
         )
     finally:
-        engine.dispose()
+        if engine is not None:
+            engine.dispose()
     if revision != head:
         return Check(
             "database",
@@ -99,6 +101,41 @@ def check_redis(settings: Settings) -> Check:
     finally:
         client.close()
     return Check("redis", OK, where)
+
+
+#: How long the pre-flight waits for Notion: long enough for its slowest normal answer, short
+#: enough that an unreachable Notion fails a command in seconds, not after every retry.
+PREFLIGHT_TIMEOUT_S = 5.0
+
+
+def notion_preflight_problem(settings: Settings) -> str | None:
+    """One request (`GET /v1/users/me`) before a sync starts: the one-line error when the token
+    is rejected or Notion does not answer, else None.
+
+    The sync would find both out too, but only after Prefect has started and its retries have
+    run out (38 s for an unreachable host, 12 log lines for a wrong token); anything else
+    (a database not shared, a 5xx) is left to the sync, which retries or names the fix.
+    """
+    if not settings.notion_token:
+        return None
+    base = str(settings.notion_base_url).rstrip("/")
+    headers = {
+        "Authorization": f"Bearer {settings.notion_token.get_secret_value()}",
+        "Notion-Version": NOTION_VERSION,
+    }
+    try:
+        response = httpx.get(f"{base}/v1/users/me", headers=headers, timeout=PREFLIGHT_TIMEOUT_S)
+    except httpx.HTTPError as exc:
+        return (
+            f"cannot reach Notion at {base} ({_first_line(exc)}): check the network, "
+            "or CONDUCTOR_NOTION_BASE_URL"
+        )
+    if response.status_code == 401:
+        return (
+            "Notion rejected CONDUCTOR_NOTION_TOKEN (401): copy the integration's token "
+            "from notion.so/profile/integrations"
+        )
+    return None
 
 
 def check_notion(settings: Settings) -> Check:
@@ -326,6 +363,9 @@ CHECKS: tuple[Callable[[Settings], Check], ...] = (
 )
 
 
-def run_checks(settings: Settings) -> list[Check]:
-    """Every dependency check, in a stable order."""
-    return [check(settings) for check in CHECKS]
+def run_checks(settings: Settings, skip: frozenset[str] | set[str] = frozenset()) -> list[Check]:
+    """Every dependency check, in a stable order; `skip` names checks the caller makes itself
+    (doctor, when CONDUCTOR_DATABASE_URL cannot even be read)."""
+    return [
+        check(settings) for check in CHECKS if check.__name__.removeprefix("check_") not in skip
+    ]

@@ -98,3 +98,34 @@ def summary_result(day: date, facts: dict[str, Any], outcome: dict[str, Any]) ->
         "cost_usd": outcome["cost_usd"],
         "cached": outcome["cached"],
     }
+
+
+def stored_summary(day: date, settings: Settings) -> dict[str, Any] | None:
+    """The stored summary of `day` as `summary_result` shapes it, if it still says what a new
+    run would: written from the facts the database yields now, by the kind of writer now
+    configured (a model, or the template). Else None: the flow must write it.
+
+    This is how `conductor summary` shows a stored day in a second instead of starting Prefect;
+    `cached` is true, as for a summary the flow takes from its cache.
+    """
+    from sqlmodel import select
+
+    from tasks.llm.gateway import configured_models
+    from tasks.summary.template_summary import TEMPLATE_LABEL
+
+    facts = gather_facts(day, settings)
+    with session_scope(settings.database_url) as session:
+        row = session.exec(select(Summary).where(Summary.day == day)).first()
+    if row is None or row.facts_hash != facts_hash(facts):
+        return None
+    if (row.generated_by == TEMPLATE_LABEL) != (not configured_models(settings)):
+        return None
+    outcome = {
+        "text": row.text,
+        "generated_by": row.generated_by,
+        "prompt_tokens": row.prompt_tokens,
+        "completion_tokens": row.completion_tokens,
+        "cost_usd": 0.0,
+        "cached": True,
+    }
+    return summary_result(day, facts, outcome)
