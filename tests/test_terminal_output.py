@@ -114,14 +114,16 @@ def test_summary_prints_hostile_model_text_as_text(
     db_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     text = f"# Today\n\n- {HOSTILE}\n- see [the docs](https://evil.example.com/x)\n"
-    monkeypatch.setattr("cli.summary_commands.run_in_process", lambda _flow, **_kw: _summary(text))
+    monkeypatch.setattr("cli.flow_runs.prepare_prefect", lambda: None)
+    monkeypatch.setattr("cli.flow_runs.run_in_process", lambda _flow, **_kw: _summary(text))
     result = runner.invoke(app, ["summary"])
     assert result.exit_code == 0, result.output
     flat = " ".join(result.output.split())
     assert not [c for c in CONTROL if c in result.output]
     assert "and disable 2FA" in flat and "[bold red]markup[/]" in flat
-    # A Markdown link shows where it goes instead of becoming a hidden terminal hyperlink.
-    assert "the docs (https://evil.example.com/x)" in flat
+    # A Markdown link shows where it goes instead of becoming a hidden terminal hyperlink:
+    # piped (as here) the summary is printed as its Markdown, address and all.
+    assert "[the docs](https://evil.example.com/x)" in flat
 
 
 def test_ask_prints_a_hostile_answer_as_text(db_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -168,3 +170,19 @@ def _summary(text: str) -> dict[str, Any]:
         "cost_usd": 0.0,
         "cached": False,
     }
+
+
+def test_on_a_terminal_a_markdown_link_prints_its_address_not_a_hidden_hyperlink() -> None:
+    import io
+
+    from rich.console import Console
+
+    from cli.output import markdown
+
+    out = io.StringIO()
+    Console(file=out, force_terminal=True, width=100).print(
+        markdown("see [the docs](https://evil.example.com/x)")
+    )
+    printed = out.getvalue()
+    assert "\x1b]8;" not in printed  # no OSC 8 hyperlink
+    assert "https://evil.example.com/x" in printed
