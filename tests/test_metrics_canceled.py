@@ -26,7 +26,7 @@ from sqlmodel import Session
 from models import Person, Sprint, Ticket, TicketAssignee, TicketEvent
 from models.db import get_engine
 from models.settings import get_settings
-from tasks.metrics.odds import daily_throughputs
+from tasks.metrics.odds import completed_by_day, daily_throughputs
 from tasks.metrics.report import sprint_report
 from tasks.notion.events import first_seen_events
 from tasks.summary.facts import daily_facts
@@ -227,7 +227,9 @@ def test_throughput_history_counts_completed_points_per_working_day_canceled_exc
     history: Session,
 ) -> None:
     sprints = [history.get(Sprint, S0), history.get(Sprint, S1)]
-    gains = daily_throughputs(history, sprints, TODAY, get_settings())
+    gains = daily_throughputs(
+        [completed_by_day(history, s, TODAY, get_settings()) for s in sprints]
+    )
     # Sprint 0: 10 working days, P1's 5 on 10-20 (P2's canceled 4 on 10-22 is no gain);
     # Sprint 1 before today: 11-02 … 11-05, C1's 3 on 11-03 and C5's 1 on 11-05
     assert len(gains) == 14

@@ -12,6 +12,7 @@ and the day, so the same data on the same day always gives the same odds.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import random
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -44,31 +45,37 @@ class Odds:
     reason: str
 
 
-def daily_throughputs(
-    session: Session, sprints: Sequence[Sprint], today: date, settings: Settings
-) -> list[float]:
-    """Completed points gained on each working day of `sprints` before `today` (a day whose
-    completed points fell, by a reopened ticket, counts as 0: nothing was finished)."""
-    gains: list[float] = []
-    for sprint in sprints:
-        if sprint.start is None or sprint.end is None:
-            continue
-        days = [
-            day
-            for day in days_between(sprint.start, min(sprint.end, today - timedelta(days=1)))
-            if is_working_day(day)
-        ]
-        if not days:
-            continue
-        instants = [day_start(sprint.start, settings.tz)]
-        instants += [day_end(day, settings.tz) for day in days_between(sprint.start, days[-1])]
-        points = scope_timeline(
-            session, sprint.id, instants, settings.blocked_statuses, settings.canceled_statuses
+def completed_by_day(
+    session: Session, sprint: Sprint, today: date, settings: Settings
+) -> list[tuple[date, float]]:
+    """Completed points of `sprint` at the end of each of its days before `today` (its last
+    day at most), after its start as `(start, points at its first midnight)`. One statement.
+    A closed sprint's last entry is what it completed: velocity reads it from here, so a
+    report replays each closed sprint's history once."""
+    assert sprint.end is not None
+    if sprint.start is None:  # an undated start: only where it ended is known
+        [point] = scope_timeline(
+            session,
+            sprint.id,
+            [day_end(sprint.end, settings.tz)],
+            settings.blocked_statuses,
+            settings.canceled_statuses,
         )
-        completed = [point.completed_points for point in points]
-        for day, before, after in zip(
-            days_between(sprint.start, days[-1]), completed[:-1], completed[1:], strict=True
-        ):
+        return [(sprint.end, point.completed_points)]
+    days = list(days_between(sprint.start, min(sprint.end, today - timedelta(days=1))))
+    instants = [day_start(sprint.start, settings.tz), *(day_end(d, settings.tz) for d in days)]
+    points = scope_timeline(
+        session, sprint.id, instants, settings.blocked_statuses, settings.canceled_statuses
+    )
+    return list(zip([sprint.start, *days], (p.completed_points for p in points), strict=True))
+
+
+def daily_throughputs(histories: Sequence[list[tuple[date, float]]]) -> list[float]:
+    """Completed points gained on each working day of the `completed_by_day` histories (a day
+    whose completed points fell, by a reopened ticket, counts as 0: nothing was finished)."""
+    gains: list[float] = []
+    for history in histories:
+        for (_, before), (day, after) in itertools.pairwise(history):
             if is_working_day(day):
                 gains.append(max(0.0, after - before))
     return gains

@@ -25,10 +25,9 @@ from tasks.metrics.breakdown import (
     status_breakdown,
 )
 from tasks.metrics.calendar import day_end, day_start, days_between, working_days
-from tasks.metrics.odds import completion_odds, daily_throughputs
+from tasks.metrics.odds import completed_by_day, completion_odds, daily_throughputs
 from tasks.metrics.scope import (
     ScopePoint,
-    scope_timeline,
     stored_ticket_states,
     timeline_totals,
 )
@@ -75,9 +74,15 @@ def sprint_report(session: Session, sprint: Sprint, today: date, settings: Setti
     committed = timeline[0].scope_points
 
     burndown = _burndown(session, sprint, days, timeline[1:], committed, today)
-    closed_sprints = _closed_sprints(session, today)
-    velocity = _velocity(session, closed_sprints, settings)
-    odds = _odds(session, sprint, closed_sprints, today, now, settings)
+    # Velocity: the mean completed points of the last closed sprints, recomputed from events
+    # (not read from stored snapshots, which hold what a rollup counted then: a team that later
+    # names a status canceled must see its velocity lose that work too). The same histories
+    # feed the odds, so each closed sprint is replayed once.
+    closed = [
+        completed_by_day(session, s, today, settings) for s in _closed_sprints(session, today)
+    ]
+    velocity = sum(history[-1][1] for history in closed) / len(closed) if closed else None
+    odds = _odds(session, sprint, closed, today, now, settings)
     forecast, forecast_detail = _forecast(start, end, today, now)
 
     names = assignee_names(session, [ticket.id for ticket in listed])
@@ -238,41 +243,21 @@ def _closed_sprints(session: Session, today: date) -> list[Sprint]:
     )
 
 
-def _velocity(session: Session, closed: list[Sprint], settings: Settings) -> float | None:
-    """Mean completed points of the last closed sprints, recomputed from events at the end of
-    each one's last day.
-
-    Not read from the stored snapshots: those hold what a rollup counted then, and a team that
-    later names a status canceled (`CONDUCTOR_CANCELED_STATUSES`) must see its velocity lose
-    that work too. Three sprints, one statement each."""
-    if not closed:
-        return None
-    completed = []
-    for sprint in closed:
-        assert sprint.end is not None
-        [point] = scope_timeline(
-            session,
-            sprint.id,
-            [day_end(sprint.end, settings.tz)],
-            settings.blocked_statuses,
-            settings.canceled_statuses,
-        )
-        completed.append(point.completed_points)
-    return sum(completed) / len(completed)
-
-
 def _odds(
     session: Session,
     sprint: Sprint,
-    closed: list[Sprint],
+    closed: list[list[tuple[date, float]]],
     today: date,
     now: ScopePoint,
     settings: Settings,
 ) -> dict[str, Any]:
     """`forecast_probability` and `forecast_dates` (see `tasks.metrics.odds`), drawn from the
-    closed sprints' and this sprint's past working days."""
+    closed sprints' (`completed_by_day` histories) and this sprint's past working days."""
     start, end = sprint.start or today, sprint.end or today
-    history = daily_throughputs(session, [*closed, sprint], today, settings)
+    current = (
+        completed_by_day(session, sprint, today, settings) if sprint.start and sprint.end else []
+    )
+    history = daily_throughputs([*closed, current])
     odds = completion_odds(
         now.remaining_points, history, max(today, start), end, seed=f"{sprint.id}:{today}"
     )
