@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from models.settings import DEFAULT_CANCELED_STATUSES, Settings
-from models.tickets import CANCELED, COMPLETE, IN_PROGRESS, TODO
+from models.tickets import CANCELED, COMPLETE, IN_PROGRESS, TODO, fold_status
 
 __all__ = [
     "SOURCE_CANCELED",
@@ -41,8 +41,10 @@ SOURCE_GUESS = "name guess"
 
 
 def fold(name: str) -> str:
-    """Case-, space- and apostrophe-insensitive form of a status name."""
-    return " ".join(name.casefold().replace("\u2019", "'").split())
+    """Case-, space- and apostrophe-insensitive form of a status name: `fold_status` (the
+    metrics' rule, which SQL applies too), with case folded fully and runs of spaces collapsed,
+    which only Python can do cheaply."""
+    return " ".join(fold_status(name).casefold().split())
 
 
 @dataclass(frozen=True, slots=True)
