@@ -17,7 +17,8 @@ from models.untrusted_text import install_log_escaping
 
 install_log_escaping()
 
-_TABLE_NAMES = frozenset(
+#: Every table class, by name: what `models.tables` imports and this package resolves lazily.
+TABLE_NAMES = frozenset(
     {
         "ChatMessage",
         "ChatThread",
@@ -40,11 +41,11 @@ _TABLE_NAMES = frozenset(
 
 
 def __getattr__(name: str) -> Any:
-    if name in _TABLE_NAMES:
+    if name in TABLE_NAMES:
         from models import tables
 
         return getattr(tables, name)
     raise AttributeError(f"module 'models' has no attribute {name!r}")
 
 
-__all__ = sorted(_TABLE_NAMES)
+__all__ = sorted(TABLE_NAMES)

@@ -43,3 +43,15 @@ def test_models_and_the_sandbox_import_nothing_above_them() -> None:
             if any(name.split(".")[0] in forbidden for name in names):
                 offenders.append(f"{where}: {names}")
     assert offenders == []
+
+
+def test_every_table_is_registered_and_named_once() -> None:
+    """`models.TABLE_NAMES` (what `from models import X` resolves) names exactly the tables on
+    `SQLModel.metadata` once `models.tables` is imported."""
+    from sqlmodel import SQLModel
+
+    import models
+    import models.tables as tables
+
+    classes = {name: getattr(tables, name) for name in models.TABLE_NAMES}
+    assert {cls.__tablename__ for cls in classes.values()} == set(SQLModel.metadata.tables)
