@@ -44,11 +44,13 @@ app = typer.Typer(
 
 @app.callback()
 def _root(
-    verbose: bool = typer.Option(
-        False,
+    verbose: int = typer.Option(
+        0,
         "--verbose",
         "-v",
-        help="Show every log record on stderr, Prefect's per-run lines and debug details included.",
+        count=True,
+        help="Show log records on stderr, Prefect's per-run lines included; -vv adds every "
+        "library's debug details.",
     ),
 ) -> None:
     configure_terminal_logging(verbose)
@@ -86,15 +88,33 @@ def _stop_on_termination() -> None:
     """
 
     def stop(signum: int, _frame: object) -> None:
+        global _terminated_by
+        _terminated_by = signum
         raise SystemExit(128 + signum)
 
     for sig in (signal.SIGTERM, signal.SIGHUP):
         signal.signal(sig, stop)
 
 
+_terminated_by: int | None = None
+
+
 def main() -> None:
-    """Console-script entry point."""
+    """Console-script entry point.
+
+    A terminated command exits 128 + the signal's number, as a shell reports it, whatever the
+    `SystemExit` from the handler turned into on its way up: raised inside Prefect's engine
+    at the wrong moment it can surface as another error (`Task run is not set`)."""
     _stop_on_termination()
+    try:
+        _run()
+    except BaseException:
+        if _terminated_by is not None:
+            raise SystemExit(128 + _terminated_by) from None
+        raise
+
+
+def _run() -> None:
     try:
         code = app(standalone_mode=False, prog_name="conductor")
     except ConductorError as exc:

@@ -5,11 +5,12 @@ from __future__ import annotations
 import logging
 import os
 import sys
-import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
+from cli.prefect_server import DEFAULT_UI_URL
+from cli.temporary_server import TemporaryServer
 from models.errors import ConductorError
 
 T = TypeVar("T")
@@ -29,12 +30,13 @@ def run_in_process(flow: Callable[..., T], /, **parameters: Any) -> T:
     drops from ~5.1 s to ~0.4 s without it).
     """
     api_url = prepare_prefect()
-    if _early_start is not None:
-        _early_start.join()  # the temporary server must answer before the first run starts
+    if _temporary is not None:
+        api_url = _temporary.wait_until_ready()
     from prefect import tags
     from prefect.settings import (
         PREFECT_API_URL,
         PREFECT_FLOWS_HEARTBEAT_FREQUENCY,
+        PREFECT_UI_URL,
         temporary_settings,
     )
 
@@ -43,6 +45,9 @@ def run_in_process(flow: Callable[..., T], /, **parameters: Any) -> T:
     updates: dict[Any, Any] = {PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}
     if api_url:
         updates[PREFECT_API_URL] = api_url
+    if _temporary is not None:
+        # Its runs stay in this home's database, where `conductor server` shows them later.
+        updates[PREFECT_UI_URL] = DEFAULT_UI_URL
     quiet = _UserErrorsWithoutTracebacks()
     handlers = _console_handlers()
     for handler in handlers:
@@ -57,39 +62,24 @@ def run_in_process(flow: Callable[..., T], /, **parameters: Any) -> T:
 
 _UNDECIDED = object()
 _decided: Any = _UNDECIDED
-_early_start: threading.Thread | None = None
+_temporary: TemporaryServer | None = None
 
 
 def prepare_prefect() -> str | None:
     """Decide, once per process, where this command's flow runs go; call it early.
 
     With this home's `conductor server` (or PREFECT_API_URL) that is decided in milliseconds.
-    With neither, Prefect's temporary server is started now, in the background, so its 10-20 s
-    boot overlaps the command's own imports and set-up instead of following them.
+    With neither, a temporary server for this home is spawned now (`cli.temporary_server`), so
+    its start-up overlaps the command's own imports and set-up instead of following them; the
+    first flow run waits until it answers.
     """
-    global _decided, _early_start
+    global _decided, _temporary
     if _decided is _UNDECIDED:
         _decided = use_prefect_server()
         if _decided is None:
-            _early_start = threading.Thread(
-                target=_start_temporary_server, name="prefect-temporary-server", daemon=True
-            )
-            _early_start.start()
+            _temporary = TemporaryServer(_prefect_home())
+            _temporary.start()
     return _decided
-
-
-def _start_temporary_server() -> None:
-    """What Prefect's client does on its first request without an API (`get_client`): the same
-    singleton, so the flow then finds it running. A failure here is left for that first
-    request to raise again, with Prefect's own explanation."""
-    try:
-        from prefect.server.api.server import SubprocessASGIServer
-
-        SubprocessASGIServer().start()
-    except Exception:
-        logging.getLogger(__name__).debug(
-            "early start of the temporary server failed", exc_info=True
-        )
 
 
 def use_prefect_server(hint: bool = True, home: Path | None = None) -> str | None:
@@ -115,6 +105,12 @@ def use_prefect_server(hint: bool = True, home: Path | None = None) -> str | Non
 
 
 _hinted = False
+
+
+def _prefect_home() -> Path:
+    """Prefect's home as the server will see it (`models.settings.apply_process_defaults`
+    puts it under CONDUCTOR_HOME)."""
+    return Path(os.environ.get("PREFECT_HOME") or "~/.prefect").expanduser().resolve()
 
 
 def _prefect_setting() -> str | None:

@@ -7,8 +7,8 @@ Prefect's per-run chatter (`Finished in state Completed()`, the temporary server
 its report of a failed run, which the CLI states itself in one line (`cli.app.main`).
 
 Nothing here touches Prefect's API log handler, which sits on the `prefect.flow_runs` and
-`prefect.task_runs` loggers: every record still reaches the Prefect UI. `-v` shows everything,
-with logger names, as Prefect prints it.
+`prefect.task_runs` loggers: every record still reaches the Prefect UI. `-v` shows every record
+from INFO up, with logger names, as Prefect prints it; `-vv` adds debug records.
 """
 
 from __future__ import annotations
@@ -58,9 +58,11 @@ class _PlainFormatter(logging.Formatter):
         return f"{record.levelname.lower()}: {message}"
 
 
-def configure_terminal_logging(verbose: bool) -> None:
+def configure_terminal_logging(verbose: int) -> None:
     """Install the one terminal handler on the root logger (replacing an earlier one).
 
+    `verbose` 0 is the story's warnings and errors; 1 (`-v`) every record from INFO up, as
+    Prefect prints them; 2 (`-vv`) debug records too, HTTP and parser internals included.
     Called once per command, before anything imports Prefect; safe to call again.
     """
     root = logging.getLogger()
@@ -72,7 +74,7 @@ def configure_terminal_logging(verbose: bool) -> None:
     handler = TerminalHandler()
     if verbose:
         handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
-        root.setLevel(logging.DEBUG)
+        root.setLevel(logging.DEBUG if verbose > 1 else logging.INFO)
     else:
         handler.setLevel(logging.WARNING)
         handler.addFilter(_NotARunFailure())

@@ -15,15 +15,16 @@ from typing import Any
 
 import typer
 
+from cli import prefect_database
 from cli.ingest_commands import require_notion
 from cli.output import console, err_console, print_json, shown
-from cli.prefect_server import forget_server, record_server
+from cli.prefect_server import DEFAULT_UI_URL, forget_server, record_server
 from cli.sprint_commands import forecast_words
+from cli.temporary_server import terminate_with_parent
 from models import clock
 from models.settings import ConfigError, Settings, get_settings, load_settings, settings_in_use
 
 DEMO_STAKEHOLDERS = "stakeholders@example.com"
-UI_URL = "http://127.0.0.1:4200"
 
 
 @contextmanager
@@ -152,7 +153,7 @@ def _print_story(lines: list[str], *, demo: bool) -> None:
         console.print(f"These runs are in the Prefect UI at {ui.removesuffix('/api')}.")
     else:
         console.print(
-            f"See these runs in the Prefect UI:  [bold]uv run conductor server[/], then open {UI_URL}"
+            f"See these runs in the Prefect UI:  [bold]uv run conductor server[/], then open {DEFAULT_UI_URL}"
         )
 
 
@@ -282,7 +283,12 @@ def server(
         str(port),
     ]
     home = get_settings().home.resolve()
-    threading.Thread(target=_prepare_server, args=(f"{url}/api", home), daemon=True).start()
+    database = prefect_database.home_database(Path(env["PREFECT_HOME"]).expanduser())
+    fresh = database is not None and not database.exists()
+    template_source = database if fresh and not prefect_database.seed(database.parent) else None
+    threading.Thread(
+        target=_prepare_server, args=(f"{url}/api", home, template_source), daemon=True
+    ).start()
     try:
         code = run_child_until_stopped(command, env)
     finally:
@@ -291,10 +297,14 @@ def server(
         raise SystemExit(code)
 
 
-def _prepare_server(api_url: str, home: Path, timeout_s: float = 180) -> None:
-    """Once the server answers, say so in `home` for the flow commands to find it
-    (`cli.prefect_server`), and create what unattended operation needs on it: the automation
-    that marks runs whose process died as Crashed (`deployments.zombies`)."""
+def _prepare_server(
+    api_url: str, home: Path, template_source: Path | None, timeout_s: float = 180
+) -> None:
+    """Once the server answers, keep a fresh home's migrated database as the venv's template
+    (`cli.prefect_database`; `template_source`, None when the home had one), say in `home`
+    that the server runs, for the flow commands to find it (`cli.prefect_server`), and create
+    what unattended operation needs on it: the automation that marks runs whose process died
+    as Crashed (`deployments.zombies`)."""
     import httpx
     from prefect.settings import PREFECT_API_URL, temporary_settings
 
@@ -310,6 +320,8 @@ def _prepare_server(api_url: str, home: Path, timeout_s: float = 180) -> None:
         time.sleep(1)
     else:
         return  # the server did not come up; it says why on its own output
+    if template_source is not None:
+        prefect_database.keep_as_template(template_source)
     record_server(home, api_url, os.getpid())
     try:
         with temporary_settings(updates={PREFECT_API_URL: api_url}):
@@ -327,7 +339,7 @@ def run_child_until_stopped(command: list[str], env: dict[str, str]) -> int:
     passed on to it and waited for, and on Linux the kernel sends it SIGTERM if this process is
     killed outright (`PR_SET_PDEATHSIG`), so a stopped `conductor server` never leaves a Prefect
     server holding the port. Returns the child's exit code."""
-    process = subprocess.Popen(command, env=env, preexec_fn=_terminate_with_parent)
+    process = subprocess.Popen(command, env=env, preexec_fn=terminate_with_parent)
 
     def pass_on(signum: int, _frame: Any) -> None:
         process.send_signal(signal.SIGTERM)
@@ -345,12 +357,3 @@ def run_child_until_stopped(command: list[str], env: dict[str, str]) -> int:
         if process.poll() is None:
             process.kill()
             process.wait()
-
-
-def _terminate_with_parent() -> None:
-    """In the child, before exec: ask Linux for SIGTERM when the parent dies (a no-op elsewhere)."""
-    if sys.platform.startswith("linux"):
-        import ctypes
-
-        pr_set_pdeathsig = 1
-        ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGTERM)

@@ -1,7 +1,8 @@
 """Finding the Prefect server `conductor server` runs for this CONDUCTOR_HOME.
 
-Without a Prefect API, every flow command starts a temporary server of its own, which costs
-~10-20 s here, most of a command's time. `conductor server` writes where it listens to
+Without a Prefect API, every flow command starts a temporary server of its own
+(`cli.temporary_server`), which costs ~5 s here (~15 s for a venv's very first), most of a
+command's time. `conductor server` writes where it listens to
 `$CONDUCTOR_HOME/prefect-server.json` once it answers, and removes the file when it stops; a
 flow command reads the file, checks that the process lives and that the server answers a
 health request (a few milliseconds), and then sends its runs there, without the user exporting
@@ -17,11 +18,13 @@ import os
 from pathlib import Path
 
 SERVER_FILE = "prefect-server.json"
+#: Where `conductor server` serves the UI unless told otherwise.
+DEFAULT_UI_URL = "http://127.0.0.1:4200"
 #: How long a health request may take. Connection refused is immediate; a slow answer means a
 #: server too busy to help, and the temporary one is the safe fallback.
 HEALTH_TIMEOUT_S = 2.0
 NO_SERVER_HINT = (
-    "Starting a temporary Prefect server (10-20 s); run `conductor server` in another "
+    "Starting a temporary Prefect server (5-15 s); run `conductor server` in another "
     "terminal and flow commands skip this."
 )
 

@@ -63,7 +63,7 @@ def rollup(as_json: bool = typer.Option(False, "--json", help="Print JSON only."
     """Recompute sprint snapshots and the current sprint's report, chart and HTML page.
 
     Runs the `sprint-rollup` Prefect flow (on this home's `conductor server` when one runs,
-    else PREFECT_API_URL, else a temporary local Prefect server, which takes 10-20 s to start).
+    else PREFECT_API_URL, else a temporary local Prefect server, which takes ~5 s to start).
     """
     from cli.flow_runs import prepare_prefect, run_in_process
 

@@ -1,0 +1,198 @@
+"""The temporary Prefect server a flow command runs on when no server runs for its home.
+
+Prefect's client starts one by itself on its first request without an API
+(`SubprocessASGIServer`), but late and slowly: it first imports Prefect's whole server into
+the calling process (~6 s here, competing with the command's own imports for the CPU), only
+then spawns the subprocess, which imports it all again and, on a fresh home, migrates its
+database. Measured on a fresh home: the subprocess spawned 6.9 s into `conductor demo`, and
+answering at 22.9 s.
+
+So the CLI starts the same server itself (`uvicorn … prefect.server.api.server:create_app`,
+as Prefect does, UI off) the moment a flow command begins, without importing any of Prefect,
+from a fresh home's copy of a migrated database (`cli.prefect_database`), and points its
+flow runs at it. The server:
+
+- writes its output to `CONDUCTOR_HOME/prefect/temporary-server.log`, not over the story;
+- is stopped when the command ends, and, on Linux, by the kernel if the command is killed
+  outright (`PR_SET_PDEATHSIG`), so a killed command leaves no server behind;
+- keeps its runs in this home's Prefect database, where `conductor server` shows them later.
+"""
+
+from __future__ import annotations
+
+import atexit
+import http.client
+import importlib.util
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+from cli import prefect_database
+from models.errors import ConductorError
+
+LOG_FILE = "temporary-server.log"
+DEFAULT_STARTUP_TIMEOUT_S = 120.0
+POLL_S = 0.1
+
+
+class TemporaryServerError(ConductorError):
+    """The temporary Prefect server did not come up; the message names its log."""
+
+
+class TemporaryServer:
+    """One Prefect API server, owned by this process: `start`, `wait_until_ready`, `stop`."""
+
+    def __init__(self, prefect_home: Path) -> None:
+        self.prefect_home = prefect_home
+        self.port = _free_port()
+        self.api_url = f"http://127.0.0.1:{self.port}/api"
+        self.log_path = prefect_home / LOG_FILE
+        self.seeded = False
+        self._fresh = False
+        self._process: subprocess.Popen[bytes] | None = None
+        self._ready = False
+
+    def start(self) -> None:
+        """Spawn the server (milliseconds); it answers some seconds later."""
+        database = prefect_database.home_database(self.prefect_home)
+        self._fresh = database is not None and not database.exists()
+        self.seeded = self._fresh and prefect_database.seed(self.prefect_home)
+        env = {
+            **os.environ,
+            "PREFECT_HOME": str(self.prefect_home),
+            "PREFECT_UI_ENABLED": "0",
+            "PREFECT__SERVER_EPHEMERAL": "1",
+            "PREFECT__SERVER_FINAL": "1",
+        }
+        if self.seeded:  # the copy is at this Prefect's schema head, its block types in
+            env.setdefault("PREFECT_API_DATABASE_MIGRATE_ON_START", "false")
+            env.setdefault("PREFECT_API_BLOCKS_REGISTER_ON_START", "false")
+        self.prefect_home.mkdir(parents=True, exist_ok=True)
+        with self.log_path.open("wb") as log:
+            self._process = subprocess.Popen(
+                [sys.executable, "-m", "uvicorn", "--app-dir", _site_packages(), "--factory",
+                 "prefect.server.api.server:create_app", "--host", "127.0.0.1",
+                 "--port", str(self.port), "--log-level", "error", "--lifespan", "on"],
+                env=env, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+                preexec_fn=terminate_with_parent if _can_tie_to_this_thread() else None,
+            )  # fmt: skip
+        atexit.register(self.stop)
+
+    def wait_until_ready(self, timeout_s: float | None = None) -> str:
+        """Block until the server answers its health check; returns its API URL.
+
+        A fresh home's database is kept as the venv's template at that moment, before the
+        command writes its first run (`cli.prefect_database.keep_as_template`)."""
+        if self._ready:
+            return self.api_url
+        if self._process is None:
+            raise RuntimeError("TemporaryServer.start() was not called")
+        timeout = timeout_s if timeout_s is not None else _startup_timeout()
+        deadline = time.monotonic() + timeout
+        while not _healthy(self.port):
+            code = self._process.poll()
+            if code is not None:
+                raise TemporaryServerError(
+                    f"Prefect's temporary server stopped (exit code {code}) before it answered: "
+                    f"{_reason(self.log_path)} (whole log: {self.log_path}); "
+                    "`conductor server` runs one you can watch"
+                )
+            if time.monotonic() > deadline:
+                raise TemporaryServerError(
+                    f"Prefect's temporary server did not answer within {timeout:g} s (log: "
+                    f"{self.log_path}); raise PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS "
+                    "or start `conductor server` and retry"
+                )
+            time.sleep(POLL_S)
+        self._ready = True
+        database = prefect_database.home_database(self.prefect_home)
+        if self._fresh and not self.seeded and database is not None:
+            prefect_database.keep_as_template(database)
+        return self.api_url
+
+    def stop(self) -> None:
+        """SIGTERM, and up to 5 s for the server to finish its writes before it is killed."""
+        process, self._process = self._process, None
+        if process is None or process.poll() is not None:
+            return
+        process.terminate()
+        try:
+            process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def _site_packages() -> str:
+    """Prefect's parent folder, as Prefect passes it: uvicorn otherwise puts the working
+    directory first on the server's import path, where a user's own `models/` or `api/`
+    package would shadow a module of the same name."""
+    spec = importlib.util.find_spec("prefect")  # finds, does not import
+    if spec is None or spec.origin is None:
+        raise TemporaryServerError("Prefect is not installed in this environment: `uv sync`")
+    return str(Path(spec.origin).parent.parent)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _healthy(port: int) -> bool:
+    """One health request with the standard library (httpx would cost this process an import
+    at the moment it matters least to pay for one)."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+    try:
+        connection.request("GET", "/api/health")
+        return connection.getresponse().status == 200
+    except (OSError, http.client.HTTPException):
+        return False
+    finally:
+        connection.close()
+
+
+def _startup_timeout() -> float:
+    try:
+        return float(os.environ["PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS"])
+    except (KeyError, ValueError):
+        return DEFAULT_STARTUP_TIMEOUT_S
+
+
+def _reason(path: Path) -> str:
+    """The server log's last exception line (`ConnectionRefusedError: …`), else its last line."""
+    try:
+        lines = [line.strip() for line in path.read_text(errors="replace").splitlines()]
+    except OSError:
+        return "no output"
+    lines = [line for line in lines if line]
+    errors = [line for line in lines if _EXCEPTION_LINE.match(line)]
+    return (errors or lines or ["no output"])[-1]
+
+
+_EXCEPTION_LINE = re.compile(r"^[A-Za-z_][\w.]*(Error|Exception|Exit)\b.*")
+
+
+def _can_tie_to_this_thread() -> bool:
+    """Linux sends the death signal when the *thread* that spawned the child ends, so the tie
+    is made only from the main thread, which lives as long as the process."""
+    return (
+        sys.platform.startswith("linux") and threading.current_thread() is threading.main_thread()
+    )
+
+
+def terminate_with_parent() -> None:
+    """In the child, before exec: ask Linux for SIGTERM when the parent dies (a no-op
+    elsewhere)."""
+    if not sys.platform.startswith("linux"):
+        return
+    import ctypes
+
+    pr_set_pdeathsig = 1
+    ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGTERM)
