@@ -29,9 +29,8 @@ def run_in_process(flow: Callable[..., T], /, **parameters: Any) -> T:
     which costs up to a second per flow run (measured: the 5-flow pipeline's orchestration
     drops from ~5.1 s to ~0.4 s without it).
     """
+    global _temporary
     api_url = prepare_prefect()
-    if _temporary is not None:
-        api_url = _temporary.wait_until_ready()
     from prefect import tags
     from prefect.settings import (
         PREFECT_API_URL,
@@ -41,6 +40,14 @@ def run_in_process(flow: Callable[..., T], /, **parameters: Any) -> T:
     )
 
     from deployments import TAGS
+
+    if _temporary is not None and PREFECT_API_URL.value():
+        # Prefect's own configuration (a profile, `.env`, prefect.toml), which only Prefect
+        # reads, names a server after all: that is the user's choice.
+        _temporary.stop()
+        _temporary, api_url = None, PREFECT_API_URL.value()
+    elif _temporary is not None:
+        api_url = _temporary.wait_until_ready()
 
     updates: dict[Any, Any] = {PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}
     if api_url:

@@ -19,7 +19,13 @@ from cli.prefect_server import (
     running_server,
     server_file,
 )
-from tests.prefect_helpers import clean_environment, free_port, prefect_api, wait_for
+from tests.prefect_helpers import (
+    clean_environment,
+    free_port,
+    prefect_api,
+    running_prefect_server,
+    wait_for,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -104,3 +110,24 @@ def test_flow_commands_run_on_this_homes_conductor_server_without_being_told(
             server.kill()
         log.close()
     assert not record.exists()
+
+
+def test_a_prefect_profiles_api_url_is_used_though_only_prefect_reads_it(tmp_path: Path) -> None:
+    """`prefect config set PREFECT_API_URL=…` writes a profile, which the CLI cannot see before
+    Prefect is imported: the temporary server it spawned meanwhile is dropped, and the run
+    goes to the profile's server."""
+    with running_prefect_server(tmp_path / "their-server") as api:
+        prefect_home = tmp_path / "prefect"
+        prefect_home.mkdir()
+        (prefect_home / "profiles.toml").write_text(
+            f'active = "team"\n\n[profiles.team]\nPREFECT_API_URL = "{api}"\n'
+        )
+        env = clean_environment(PYTHONPATH=str(ROOT), PREFECT_HOME=str(prefect_home))
+        result = subprocess.run(
+            [sys.executable, "-m", "cli", "rollup", "--json"],
+            cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300, check=False,
+        )  # fmt: skip
+        assert result.returncode == 0, result.stderr
+        with prefect_api(api) as client:
+            runs = client.post("/flow_runs/filter", json={"limit": 10}).json()
+    assert [run["state_type"] for run in runs] == ["COMPLETED"]

@@ -82,7 +82,7 @@ def sprint_report(session: Session, sprint: Sprint, today: date, settings: Setti
         completed_by_day(session, s, today, settings) for s in _closed_sprints(session, today)
     ]
     velocity = sum(history[-1][1] for history in closed) / len(closed) if closed else None
-    odds = _odds(session, sprint, closed, today, now, settings)
+    odds = _odds(sprint, closed, _completed_before(sprint, days, timeline, today), today, now)
     forecast, forecast_detail = _forecast(start, end, today, now)
 
     names = assignee_names(session, [ticket.id for ticket in listed])
@@ -243,20 +243,28 @@ def _closed_sprints(session: Session, today: date) -> list[Sprint]:
     )
 
 
+def _completed_before(
+    sprint: Sprint, days: list[date], timeline: list[ScopePoint], today: date
+) -> list[tuple[date, float]]:
+    """This sprint's `completed_by_day` history, read off the report's own timeline (the same
+    instants up to yesterday, from the same states) instead of replaying the sprint again:
+    `(start, points at its first midnight)`, then the end of each day before `today`."""
+    if sprint.start is None or sprint.end is None or not days:
+        return []
+    labels = [sprint.start, *(day for day in days if day < today)]
+    return [(day, point.completed_points) for day, point in zip(labels, timeline, strict=False)]
+
+
 def _odds(
-    session: Session,
     sprint: Sprint,
     closed: list[list[tuple[date, float]]],
+    current: list[tuple[date, float]],
     today: date,
     now: ScopePoint,
-    settings: Settings,
 ) -> dict[str, Any]:
     """`forecast_probability` and `forecast_dates` (see `tasks.metrics.odds`), drawn from the
-    closed sprints' (`completed_by_day` histories) and this sprint's past working days."""
+    closed sprints' and this sprint's (`current`) `completed_by_day` histories."""
     start, end = sprint.start or today, sprint.end or today
-    current = (
-        completed_by_day(session, sprint, today, settings) if sprint.start and sprint.end else []
-    )
     history = daily_throughputs([*closed, current])
     odds = completion_odds(
         now.remaining_points, history, max(today, start), end, seed=f"{sprint.id}:{today}"
