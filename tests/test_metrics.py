@@ -294,6 +294,12 @@ def test_closed_sprint_reports_unfinished_work_carried_into_the_next_sprint(
     assert report["metrics"]["forecast"] == "off_track"
 
 
+def test_the_report_says_whether_its_sprint_is_closed(history: Session) -> None:
+    # on 11-06 Sprint 0 (ended 10-30) is closed and Sprint 1 runs; both a plain true/false
+    assert report_for(history, S0)["sprint"]["closed"] is True
+    assert report_for(history, S1)["sprint"]["closed"] is False
+
+
 def test_sprint_first_observed_after_start_flags_committed_as_estimated(history: Session) -> None:
     sprint = history.get(Sprint, S1)
     sprint.first_seen_at = at(4, 8)

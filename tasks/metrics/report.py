@@ -78,11 +78,12 @@ def sprint_report(session: Session, sprint: Sprint, today: date, settings: Setti
     # (not read from stored snapshots, which hold what a rollup counted then: a team that later
     # names a status canceled must see its velocity lose that work too). The same histories
     # feed the odds, so each closed sprint is replayed once.
-    closed = [
+    histories = [
         completed_by_day(session, s, today, settings) for s in _closed_sprints(session, today)
     ]
-    velocity = sum(history[-1][1] for history in closed) / len(closed) if closed else None
-    odds = _odds(sprint, closed, _completed_before(sprint, days, timeline, today), today, now)
+    velocity = sum(h[-1][1] for h in histories) / len(histories) if histories else None
+    current = _completed_before(sprint, days, timeline, today)
+    odds = _odds(sprint, histories, current, today, now)
     forecast, forecast_detail = _forecast(start, end, today, now)
 
     names = assignee_names(session, [ticket.id for ticket in listed])
