@@ -339,7 +339,7 @@ def run_child_until_stopped(command: list[str], env: dict[str, str]) -> int:
     passed on to it and waited for, and on Linux the kernel sends it SIGTERM if this process is
     killed outright (`PR_SET_PDEATHSIG`), so a stopped `conductor server` never leaves a Prefect
     server holding the port. Returns the child's exit code."""
-    process = subprocess.Popen(command, env=env, preexec_fn=terminate_with_parent)
+    process = subprocess.Popen(command, env=env, preexec_fn=terminate_with_parent())
 
     def pass_on(signum: int, _frame: Any) -> None:
         process.send_signal(signal.SIGTERM)

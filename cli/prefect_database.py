@@ -9,10 +9,10 @@ server start-up.
 Those migrations end in the same database in every home of a venv, so the first home pays for
 them and leaves a copy: the moment its server first answers, and before any run is written,
 its database is copied (SQLite's backup API, consistent while the server has it open) to
-`<venv>/share/conductor/prefect-<version>.db`. A later fresh home starts from that copy, and
+`<venv>/share/conductor/prefect-<version>-<hash>.db`. A later fresh home starts from that copy, and
 its server finds the schema at head and the block types registered. The copy is made only if
 the database holds nothing but the schema version and block types, so no run, log or setting
-of one home ever reaches another; a new Prefect version gets a copy of its own.
+of one home ever reaches another; a new Prefect version, or a new collection of block types, gets a copy of its own.
 
 Only Prefect's default SQLite database is seeded: with `PREFECT_API_DATABASE_CONNECTION_URL`
 (or the server's own name for it) set, the server migrates its database itself, as usual.
@@ -20,13 +20,14 @@ Only Prefect's default SQLite database is seeded: with `PREFECT_API_DATABASE_CON
 
 from __future__ import annotations
 
+import hashlib
+import importlib.util
 import logging
 import os
 import shutil
 import sqlite3
 import sys
 from contextlib import closing
-from importlib.metadata import version
 from pathlib import Path
 
 logger = logging.getLogger(__name__)
@@ -43,8 +44,20 @@ _DATABASE_URL_SETTINGS = (
 
 
 def template_path() -> Path:
-    """Where this venv keeps its migrated empty Prefect database (one per Prefect version)."""
-    return Path(sys.prefix) / "share" / "conductor" / f"prefect-{version('prefect')}.db"
+    """Where this venv keeps its migrated empty Prefect database: one per set of installed
+    Prefect distributions (`prefect` and its collections such as `prefect-redis`, which add
+    block types), so an upgrade or a new collection gets a template of its own."""
+    spec = importlib.util.find_spec("prefect")  # finds, does not import
+    site_packages = Path(spec.origin).parent.parent if spec and spec.origin else Path(sys.prefix)
+    installed = sorted(path.name for path in site_packages.glob("prefect*.dist-info"))
+    prefect = next((name for name in installed if name.startswith("prefect-")), "prefect")
+    digest = hashlib.sha256("\n".join(installed).encode()).hexdigest()[:12]
+    return (
+        Path(sys.prefix)
+        / "share"
+        / "conductor"
+        / f"{prefect.removesuffix('.dist-info')}-{digest}.db"
+    )
 
 
 def home_database(prefect_home: Path) -> Path | None:
@@ -65,6 +78,8 @@ def seed(prefect_home: Path) -> bool:
     if database is None or database.exists() or not template.is_file():
         return False
     prefect_home.mkdir(parents=True, exist_ok=True)
+    for leftover in ("-wal", "-shm"):  # of a database deleted by hand; SQLite would replay it
+        database.with_name(database.name + leftover).unlink(missing_ok=True)
     partial = database.with_name(f".{DATABASE_FILE}.{os.getpid()}.partial")
     try:
         shutil.copyfile(template, partial)
@@ -84,24 +99,25 @@ def keep_as_template(database: Path) -> bool:
 
     Call it once the server answers and before the first run is written. Returns whether a
     template was written; a database with any row of its own, an unwritable venv or a
-    template that exists already all leave things as they are."""
+    template that exists already all leave things as they are. The check is made on the copy
+    itself, so a row written while it was taken cannot slip through."""
     template = template_path()
     if template.exists() or not database.is_file():
         return False
     partial = template.with_name(f".{template.name}.{os.getpid()}.partial")
     try:
         template.parent.mkdir(parents=True, exist_ok=True)
-        with closing(sqlite3.connect(f"file:{database}?mode=ro", uri=True)) as source:
-            if not _holds_only_the_schema(source):
-                return False
-            with closing(sqlite3.connect(partial)) as copy:
-                source.backup(copy)
-        partial.replace(template)
+        source = sqlite3.connect(f"{database.as_uri()}?mode=ro", uri=True)
+        with closing(source), closing(sqlite3.connect(partial)) as copy:
+            source.backup(copy)
+            clean = _holds_only_the_schema(copy)
+        if clean:
+            partial.replace(template)
     except (OSError, sqlite3.Error) as exc:
         logger.debug("could not keep %s as the Prefect database template: %s", database, exc)
-        partial.unlink(missing_ok=True)
-        return False
-    return True
+        clean = False
+    partial.unlink(missing_ok=True)
+    return clean
 
 
 def _holds_only_the_schema(connection: sqlite3.Connection) -> bool:

@@ -12,7 +12,10 @@ as Prefect does, UI off) the moment a flow command begins, without importing any
 from a fresh home's copy of a migrated database (`cli.prefect_database`), and points its
 flow runs at it. The server:
 
-- writes its output to `CONDUCTOR_HOME/prefect/temporary-server.log`, not over the story;
+- listens on a socket bound by the CLI before the spawn (`uvicorn --fd`), so no other
+  process can take its port while it starts;
+- writes its output to a log of its own under `CONDUCTOR_HOME/prefect`, not over the story
+  (after a clean run it is kept as `temporary-server.log`);
 - is stopped when the command ends, and, on Linux, by the kernel if the command is killed
   outright (`PR_SET_PDEATHSIG`), so a killed command leaves no server behind;
 - keeps its runs in this home's Prefect database, where `conductor server` shows them later.
@@ -21,6 +24,7 @@ flow runs at it. The server:
 from __future__ import annotations
 
 import atexit
+import contextlib
 import http.client
 import importlib.util
 import os
@@ -31,7 +35,9 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from cli import prefect_database
 from models.errors import ConductorError
@@ -50,16 +56,23 @@ class TemporaryServer:
 
     def __init__(self, prefect_home: Path) -> None:
         self.prefect_home = prefect_home
-        self.port = _free_port()
-        self.api_url = f"http://127.0.0.1:{self.port}/api"
-        self.log_path = prefect_home / LOG_FILE
+        self.latest_log = prefect_home / LOG_FILE
         self.seeded = False
+        self.port = 0
         self._fresh = False
         self._process: subprocess.Popen[bytes] | None = None
         self._ready = False
 
+    @property
+    def api_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/api"
+
     def start(self) -> None:
-        """Spawn the server (milliseconds); it answers some seconds later."""
+        """Spawn the server (milliseconds); it answers some seconds later.
+
+        The listening socket is bound here and handed to the server (`uvicorn --fd`), so the
+        port is this server's from the start: no other process can take it while the server
+        imports, and a health answer on it can only come from this server."""
         database = prefect_database.home_database(self.prefect_home)
         self._fresh = database is not None and not database.exists()
         self.seeded = self._fresh and prefect_database.seed(self.prefect_home)
@@ -70,19 +83,31 @@ class TemporaryServer:
             "PREFECT__SERVER_EPHEMERAL": "1",
             "PREFECT__SERVER_FINAL": "1",
         }
-        if self.seeded:  # the copy is at this Prefect's schema head, its block types in
-            env.setdefault("PREFECT_API_DATABASE_MIGRATE_ON_START", "false")
-            env.setdefault("PREFECT_API_BLOCKS_REGISTER_ON_START", "false")
-        self.prefect_home.mkdir(parents=True, exist_ok=True)
-        with self.log_path.open("wb") as log:
-            self._process = subprocess.Popen(
-                [sys.executable, "-m", "uvicorn", "--app-dir", _site_packages(), "--factory",
-                 "prefect.server.api.server:create_app", "--host", "127.0.0.1",
-                 "--port", str(self.port), "--log-level", "error", "--lifespan", "on"],
-                env=env, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-                preexec_fn=terminate_with_parent if _can_tie_to_this_thread() else None,
-            )  # fmt: skip
-        atexit.register(self.stop)
+        atexit.register(self.stop)  # before the spawn: a signal in between leaves nothing
+        try:
+            self.prefect_home.mkdir(parents=True, exist_ok=True)
+            with _listening_socket() as sock, self.log_file.open("wb") as log:
+                self.port = sock.getsockname()[1]
+                command = [sys.executable, "-m", "uvicorn", "--app-dir", _site_packages(),
+                           "--factory", "prefect.server.api.server:create_app",
+                           "--log-level", "error", "--lifespan", "on"]  # fmt: skip
+                if os.name == "posix":
+                    command += ["--fd", str(sock.fileno())]
+                    inherited: tuple[int, ...] = (sock.fileno(),)
+                else:  # no descriptor passing: the port is free again for a moment
+                    sock.close()
+                    command += ["--host", "127.0.0.1", "--port", str(self.port)]
+                    inherited = ()
+                self._process = subprocess.Popen(
+                    command, env=env, stdin=subprocess.DEVNULL, stdout=log,
+                    stderr=subprocess.STDOUT, pass_fds=inherited,
+                    preexec_fn=terminate_with_parent(),
+                )  # fmt: skip
+        except OSError as exc:
+            raise TemporaryServerError(
+                f"could not start Prefect's temporary server ({exc}); "
+                "`conductor server` runs one you can watch"
+            ) from exc
 
     def wait_until_ready(self, timeout_s: float | None = None) -> str:
         """Block until the server answers its health check; returns its API URL.
@@ -100,13 +125,13 @@ class TemporaryServer:
             if code is not None:
                 raise TemporaryServerError(
                     f"Prefect's temporary server stopped (exit code {code}) before it answered: "
-                    f"{_reason(self.log_path)} (whole log: {self.log_path}); "
+                    f"{_reason(self.log_file)} (whole log: {self.log_file}); "
                     "`conductor server` runs one you can watch"
                 )
             if time.monotonic() > deadline:
                 raise TemporaryServerError(
                     f"Prefect's temporary server did not answer within {timeout:g} s (log: "
-                    f"{self.log_path}); raise PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS "
+                    f"{self.log_file}); raise PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS "
                     "or start `conductor server` and retry"
                 )
             time.sleep(POLL_S)
@@ -117,16 +142,34 @@ class TemporaryServer:
         return self.api_url
 
     def stop(self) -> None:
-        """SIGTERM, and up to 5 s for the server to finish its writes before it is killed."""
+        """SIGTERM, and up to 5 s for the server to finish its writes before it is killed.
+
+        After a clean run its log becomes the home's `temporary-server.log` (the latest run's);
+        the log of a server that failed keeps the name the error gave."""
         process, self._process = self._process, None
-        if process is None or process.poll() is not None:
+        if process is None:
             return
-        process.terminate()
-        try:
-            process.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        if process.poll() is None:
+            process.terminate()
+            try:
+                process.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+        if self._ready:
+            with contextlib.suppress(OSError):
+                self.log_file.replace(self.latest_log)
+
+    @property
+    def log_file(self) -> Path:
+        """This process's log file: two commands on one home never write into one log."""
+        return self.latest_log.with_name(f"{self.latest_log.stem}.{os.getpid()}.log")
+
+
+def _listening_socket() -> socket.socket:
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    return sock
 
 
 def _site_packages() -> str:
@@ -137,12 +180,6 @@ def _site_packages() -> str:
     if spec is None or spec.origin is None:
         raise TemporaryServerError("Prefect is not installed in this environment: `uv sync`")
     return str(Path(spec.origin).parent.parent)
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _healthy(port: int) -> bool:
@@ -179,20 +216,33 @@ def _reason(path: Path) -> str:
 _EXCEPTION_LINE = re.compile(r"^[A-Za-z_][\w.]*(Error|Exception|Exit)\b.*")
 
 
-def _can_tie_to_this_thread() -> bool:
-    """Linux sends the death signal when the *thread* that spawned the child ends, so the tie
-    is made only from the main thread, which lives as long as the process."""
-    return (
-        sys.platform.startswith("linux") and threading.current_thread() is threading.main_thread()
-    )
+def terminate_with_parent() -> Callable[[], None] | None:
+    """A `preexec_fn` that asks Linux to SIGTERM the child when this process dies (None
+    elsewhere, and off the main thread: Linux signals when the spawning *thread* ends).
+
+    The child gives up at once if this process died before the request was made. The callable
+    runs between fork and exec, so it only calls a function resolved here, in the parent: no
+    import, no library loading, nothing that takes a lock another thread might have held at
+    the fork."""
+    if _PRCTL is None or threading.current_thread() is not threading.main_thread():
+        return None
+    parent = os.getpid()
+
+    def in_child() -> None:
+        _PRCTL(_PR_SET_PDEATHSIG, signal.SIGTERM)
+        if os.getppid() != parent:
+            os._exit(1)
+
+    return in_child
 
 
-def terminate_with_parent() -> None:
-    """In the child, before exec: ask Linux for SIGTERM when the parent dies (a no-op
-    elsewhere)."""
+def _resolve_prctl() -> Any:
     if not sys.platform.startswith("linux"):
-        return
+        return None
     import ctypes
 
-    pr_set_pdeathsig = 1
-    ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGTERM)
+    return ctypes.CDLL(None, use_errno=True).prctl
+
+
+_PR_SET_PDEATHSIG = 1
+_PRCTL = _resolve_prctl()

@@ -242,7 +242,16 @@ def _session_members(session_id: int) -> list[int]:
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 @pytest.mark.parametrize(
     ("stop_with", "exit_code"),
-    [(signal.SIGTERM, 128 + signal.SIGTERM), (signal.SIGKILL, -signal.SIGKILL)],
+    [
+        (signal.SIGTERM, 128 + signal.SIGTERM),
+        pytest.param(
+            signal.SIGKILL,
+            -signal.SIGKILL,
+            marks=pytest.mark.skipif(
+                not sys.platform.startswith("linux"), reason="PR_SET_PDEATHSIG is Linux's"
+            ),
+        ),
+    ],
     ids=["terminated", "killed"],
 )
 def test_a_stopped_ingest_takes_its_temporary_prefect_server_with_it(

@@ -116,6 +116,7 @@ def test_a_prefect_profiles_api_url_is_used_though_only_prefect_reads_it(tmp_pat
     """`prefect config set PREFECT_API_URL=…` writes a profile, which the CLI cannot see before
     Prefect is imported: the temporary server it spawned meanwhile is dropped, and the run
     goes to the profile's server."""
+    (tmp_path / "their-server").mkdir()
     with running_prefect_server(tmp_path / "their-server") as api:
         prefect_home = tmp_path / "prefect"
         prefect_home.mkdir()

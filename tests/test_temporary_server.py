@@ -144,5 +144,5 @@ def test_a_server_that_cannot_start_is_one_error_naming_its_log(
     finally:
         server.stop()
     message = str(raised.value)
-    assert "\n" not in message and str(server.log_path) in message
+    assert "\n" not in message and str(server.log_file) in message and server.log_file.is_file()
     assert "ConnectionRefusedError" in message and "conductor server" in message
