@@ -100,7 +100,7 @@ def venv_first_flow_command(workdir: Path) -> Measurement:
         return Measurement(what, f"not run: {template.name} was kept by an earlier run")
     workdir.mkdir()
     seconds = timed(("demo",), workdir, child_env(workdir, None))
-    return Measurement(what, f"{seconds:.2f} s wall (once per venv and Prefect version)")
+    return Measurement(what, f"{seconds:.2f} s wall (once per venv and set of Prefect packages)")
 
 
 def timed(args: tuple[str, ...], workdir: Path, env: dict[str, str]) -> float:

@@ -27,6 +27,7 @@ import atexit
 import contextlib
 import http.client
 import importlib.util
+import logging
 import os
 import re
 import signal
@@ -41,6 +42,8 @@ from typing import Any
 
 from cli import prefect_database
 from models.errors import ConductorError
+
+logger = logging.getLogger(__name__)
 
 LOG_FILE = "temporary-server.log"
 DEFAULT_STARTUP_TIMEOUT_S = 120.0
@@ -59,6 +62,7 @@ class TemporaryServer:
         self.latest_log = prefect_home / LOG_FILE
         self.seeded = False
         self.port = 0
+        self._started_at = 0.0
         self._fresh = False
         self._process: subprocess.Popen[bytes] | None = None
         self._ready = False
@@ -103,6 +107,10 @@ class TemporaryServer:
                     stderr=subprocess.STDOUT, pass_fds=inherited,
                     preexec_fn=terminate_with_parent(),
                 )  # fmt: skip
+            self._started_at = time.monotonic()
+            logger.info(
+                "Starting a temporary Prefect server on %s (log: %s)", self.api_url, self.log_file
+            )
         except OSError as exc:
             raise TemporaryServerError(
                 f"could not start Prefect's temporary server ({exc}); "
@@ -136,6 +144,11 @@ class TemporaryServer:
                 )
             time.sleep(POLL_S)
         self._ready = True
+        logger.info(
+            "The temporary Prefect server answered after %.1f s%s",
+            time.monotonic() - self._started_at,
+            " (its database copied from this venv's migrated one)" if self.seeded else "",
+        )
         database = prefect_database.home_database(self.prefect_home)
         if self._fresh and not self.seeded and database is not None:
             prefect_database.keep_as_template(database)
@@ -150,6 +163,7 @@ class TemporaryServer:
         if process is None:
             return
         if process.poll() is None:
+            logger.info("Stopping the temporary Prefect server on %s", self.api_url)
             process.terminate()
             try:
                 process.wait(timeout=5)
