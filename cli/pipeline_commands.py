@@ -15,12 +15,10 @@ from typing import Any
 
 import typer
 
-from cli import prefect_database
 from cli.ingest_commands import require_notion
 from cli.output import console, err_console, print_json, shown
 from cli.prefect_server import DEFAULT_UI_URL, forget_server, record_server
 from cli.sprint_commands import forecast_words
-from cli.temporary_server import terminate_with_parent
 from models import clock
 from models.settings import ConfigError, Settings, get_settings, load_settings, settings_in_use
 
@@ -282,6 +280,8 @@ def server(
         "--port",
         str(port),
     ]
+    from cli import prefect_database
+
     home = get_settings().home.resolve()
     database = prefect_database.home_database(Path(env["PREFECT_HOME"]).expanduser())
     fresh = database is not None and not database.exists()
@@ -308,6 +308,7 @@ def _prepare_server(
     import httpx
     from prefect.settings import PREFECT_API_URL, temporary_settings
 
+    from cli import prefect_database
     from deployments.zombies import SILENCE_S, ensure_zombie_automation
 
     deadline = time.monotonic() + timeout_s
@@ -339,6 +340,8 @@ def run_child_until_stopped(command: list[str], env: dict[str, str]) -> int:
     passed on to it and waited for, and on Linux the kernel sends it SIGTERM if this process is
     killed outright (`PR_SET_PDEATHSIG`), so a stopped `conductor server` never leaves a Prefect
     server holding the port. Returns the child's exit code."""
+    from cli.temporary_server import terminate_with_parent
+
     process = subprocess.Popen(command, env=env, preexec_fn=terminate_with_parent())
 
     def pass_on(signum: int, _frame: Any) -> None:

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import functools
 import http.client
 import importlib.util
 import logging
@@ -238,19 +239,23 @@ def terminate_with_parent() -> Callable[[], None] | None:
     runs between fork and exec, so it only calls a function resolved here, in the parent: no
     import, no library loading, nothing that takes a lock another thread might have held at
     the fork."""
-    if _PRCTL is None or threading.current_thread() is not threading.main_thread():
+    prctl = _prctl()
+    if prctl is None or threading.current_thread() is not threading.main_thread():
         return None
     parent = os.getpid()
 
     def in_child() -> None:
-        _PRCTL(_PR_SET_PDEATHSIG, signal.SIGTERM)
+        prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
         if os.getppid() != parent:
             os._exit(1)
 
     return in_child
 
 
-def _resolve_prctl() -> Any:
+@functools.cache
+def _prctl() -> Any:
+    """Linux's `prctl`, looked up on first use (not when the CLI starts: most commands spawn
+    nothing); None elsewhere."""
     if not sys.platform.startswith("linux"):
         return None
     import ctypes
@@ -259,4 +264,3 @@ def _resolve_prctl() -> Any:
 
 
 _PR_SET_PDEATHSIG = 1
-_PRCTL = _resolve_prctl()
