@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import email
 import logging
-import socket
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -17,6 +16,8 @@ from typing import Any
 
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
+
+from tests.prefect_helpers import free_port
 
 
 @dataclass
@@ -56,12 +57,6 @@ class Collector:
             email.message_from_bytes(raw, policy=policy.default)  # type: ignore[misc]
             for _, _, raw in self.messages
         ]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @contextmanager
