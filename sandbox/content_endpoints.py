@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from sandbox.content import ContentPage, PageContent
+from sandbox.content import Block, ContentPage, PageContent
 from sandbox.content_limits import check_children, check_payload_size, check_rich_text
 from sandbox.protocol import Query, _invalid, _not_found, id_cursor_page
 from sandbox.records import normalize_id
@@ -111,15 +111,7 @@ class ContentEndpoints:
         parent_id = self._parent_for_children(params["id"], writing=False)
         children = self.content.live_children(parent_id)
         chunk, next_cursor = id_cursor_page(children, [child.id for child in children], query)
-        more = next_cursor is not None
-        return {
-            "object": "list",
-            "results": [self.content.render_block(child) for child in chunk],
-            "next_cursor": next_cursor,
-            "has_more": more,
-            "type": "block",
-            "block": {},
-        }
+        return self._block_list(chunk, next_cursor)
 
     def _append_block_children(self, params: Params, query: Query, body: dict[str, Any]) -> Any:
         parent_id = self._parent_for_children(params["id"], writing=True)
@@ -129,12 +121,15 @@ class ContentEndpoints:
                 "body failed validation: body.children should be defined, instead was `undefined`."
             )
         check_children(body["children"])
-        added = self.content.append(parent_id, body["children"])
+        return self._block_list(self.content.append(parent_id, body["children"]), None)
+
+    def _block_list(self, blocks: list[Block], next_cursor: str | None) -> dict[str, Any]:
+        """Notion's list envelope of blocks, as both children endpoints answer."""
         return {
             "object": "list",
-            "results": [self.content.render_block(block) for block in added],
-            "next_cursor": None,
-            "has_more": False,
+            "results": [self.content.render_block(block) for block in blocks],
+            "next_cursor": next_cursor,
+            "has_more": next_cursor is not None,
             "type": "block",
             "block": {},
         }
