@@ -283,9 +283,7 @@ def server(
     from cli import prefect_database
 
     home = get_settings().home.resolve()
-    database = prefect_database.home_database(Path(env["PREFECT_HOME"]).expanduser())
-    fresh = database is not None and not database.exists()
-    template_source = database if fresh and not prefect_database.seed(database.parent) else None
+    _, template_source = prefect_database.prepare_home(Path(env["PREFECT_HOME"]).expanduser())
     threading.Thread(
         target=_prepare_server, args=(f"{url}/api", home, template_source), daemon=True
     ).start()

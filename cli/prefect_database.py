@@ -94,6 +94,20 @@ def seed(prefect_home: Path) -> bool:
     return True
 
 
+def prepare_home(prefect_home: Path) -> tuple[bool, Path | None]:
+    """Before a server starts for `prefect_home`: seed it if it is fresh (`seed`).
+
+    Returns whether it was seeded, and the database to `keep_as_template` once the server
+    answers: the home's own when the home is fresh and there was no template to copy, else
+    None."""
+    database = home_database(prefect_home)
+    if database is None or database.exists():
+        return False, None
+    if seed(prefect_home):
+        return True, None
+    return False, database
+
+
 def keep_as_template(database: Path) -> bool:
     """Copy a freshly migrated, still empty Prefect database to `template_path()`.
 

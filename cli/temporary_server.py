@@ -64,7 +64,7 @@ class TemporaryServer:
         self.seeded = False
         self.port = 0
         self._started_at = 0.0
-        self._fresh = False
+        self._template_source: Path | None = None
         self._process: subprocess.Popen[bytes] | None = None
         self._ready = False
 
@@ -78,9 +78,7 @@ class TemporaryServer:
         The listening socket is bound here and handed to the server (`uvicorn --fd`), so the
         port is this server's from the start: no other process can take it while the server
         imports, and a health answer on it can only come from this server."""
-        database = prefect_database.home_database(self.prefect_home)
-        self._fresh = database is not None and not database.exists()
-        self.seeded = self._fresh and prefect_database.seed(self.prefect_home)
+        self.seeded, self._template_source = prefect_database.prepare_home(self.prefect_home)
         env = {
             **os.environ,
             "PREFECT_HOME": str(self.prefect_home),
@@ -150,9 +148,8 @@ class TemporaryServer:
             time.monotonic() - self._started_at,
             " (its database copied from this venv's migrated one)" if self.seeded else "",
         )
-        database = prefect_database.home_database(self.prefect_home)
-        if self._fresh and not self.seeded and database is not None:
-            prefect_database.keep_as_template(database)
+        if self._template_source is not None:
+            prefect_database.keep_as_template(self._template_source)
         return self.api_url
 
     def stop(self) -> None:
