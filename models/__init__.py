@@ -36,6 +36,8 @@ TABLE_NAMES = frozenset(
         "TicketAssignee",
         "TicketEmbedding",
         "TicketEvent",
+        "TicketState",
+        "TicketStateMarks",
     }
 )
 

@@ -13,6 +13,7 @@ from models.publications import NotionPublication  # noqa: F401
 from models.sprints import Sprint, SprintSnapshot  # noqa: F401
 from models.summaries import LlmCall, Summary  # noqa: F401
 from models.sync import SyncState  # noqa: F401
+from models.ticket_states import TicketState, TicketStateMarks  # noqa: F401
 from models.tickets import Ticket, TicketAssignee, TicketEvent  # noqa: F401
 
 __all__ = sorted(TABLE_NAMES)
