@@ -32,6 +32,7 @@ from models.db import get_engine
 from models.settings import get_settings
 from tasks.metrics.report import sprint_report
 from tasks.metrics.snapshots import record_snapshots
+from tasks.metrics.state_spans import refresh_ticket_states, states_are_current
 from tests.factories import person_row, sprint_row, ticket_row
 
 TODAY = date(2026, 11, 6)
@@ -175,10 +176,16 @@ def build_history(session: Session) -> None:
     session.commit()
 
 
-@pytest.fixture
-def history(db_url: str) -> Session:
+@pytest.fixture(params=["events", "ticket states"])
+def history(db_url: str, request: pytest.FixtureRequest) -> Session:
+    """The hand-built history, read from the events (as it was written) or, once the flows
+    have folded it, from `TicketState`: every test below holds for both readings."""
     with Session(get_engine(db_url)) as session:
         build_history(session)
+        if request.param == "ticket states":
+            refresh_ticket_states(session)
+            session.commit()
+        assert states_are_current(session) is (request.param == "ticket states")
         yield session
 
 

@@ -10,10 +10,11 @@ from hypothesis import strategies as st
 from sqlalchemy import delete
 from sqlmodel import Session
 
-from models import Sprint, SprintSnapshot, Ticket, TicketEvent
+from models import Sprint, SprintSnapshot, Ticket, TicketEvent, TicketState, TicketStateMarks
 from models.db import get_engine
 from models.settings import get_settings
 from tasks.metrics.report import sprint_report
+from tasks.metrics.state_spans import refresh_ticket_states, states_are_current
 from tests.factories import sprint_row, ticket_row
 
 START, END, TODAY = date(2026, 11, 2), date(2026, 11, 13), date(2026, 11, 9)
@@ -45,8 +46,8 @@ def engine(tmp_path):  # type: ignore[no-untyped-def]
     return get_engine(f"sqlite:///{tmp_path / 'properties.db'}")
 
 
-def _store(session: Session, tickets: list) -> None:
-    for table in (TicketEvent, Ticket, SprintSnapshot, Sprint):
+def _store(session: Session, tickets: list, removed_every: int = 0) -> None:
+    for table in (TicketStateMarks, TicketState, TicketEvent, Ticket, SprintSnapshot, Sprint):
         session.execute(delete(table))
     session.add(
         Sprint(**sprint_row(1, START, END), first_seen_at=datetime(2026, 10, 1, tzinfo=UTC))
@@ -116,7 +117,10 @@ def _store(session: Session, tickets: list) -> None:
                         at=when,
                     )
                 )
-        session.add(Ticket(**ticket_row(n, sprint_id=SPRINT, points=points)))
+        ticket = Ticket(**ticket_row(n, sprint_id=SPRINT, points=points))
+        if removed_every and n % removed_every == 0:
+            ticket.removed_at = base + timedelta(days=n % 9, hours=n)
+        session.add(ticket)
         session.add_all(events)
     session.commit()
 
@@ -138,3 +142,24 @@ def test_completed_plus_remaining_is_scope_and_burndown_ends_at_remaining(engine
     )
     assert 0 <= m["done_count"] <= m["ticket_count"] <= len(tickets)
     assert m["unpointed_count"] <= m["ticket_count"]
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(tickets=history)
+def test_the_ticket_states_table_reads_the_same_report_as_the_events(engine, tickets) -> None:  # type: ignore[no-untyped-def]
+    """Every figure, listing and carry-over of a running and of a closed sprint is the same
+    whether the states are read from the events or from `TicketState` (some tickets also
+    removed by `Ticket.removed_at` at various times)."""
+    days = (TODAY, END + timedelta(days=2))
+    with Session(engine) as session:
+        _store(session, tickets, removed_every=3)
+        assert not states_are_current(session)
+        sprint = session.get(Sprint, SPRINT)
+        from_events = [sprint_report(session, sprint, day, get_settings()) for day in days]
+        assert refresh_ticket_states(session) == len(tickets)
+        session.commit()
+        assert states_are_current(session)
+        from_states = [sprint_report(session, sprint, day, get_settings()) for day in days]
+    assert from_states == from_events

@@ -1,6 +1,6 @@
 """Who and what is in a sprint at one instant: status mix, per-person load, tickets needing
 attention, cycle times and carry-over — each a single SQL statement over the sprint's ticket
-states (`ticket_states`, or the table `stored_ticket_states` filled once per report); `idx` picks
+states (`ticket_states`, or the table `sprint_states` fills once per report); `idx` picks
 the instant among those the states were built for.
 
 Assignees are the *current* assignments (`TicketAssignee`); a ticket with two assignees counts
@@ -110,10 +110,26 @@ def assignee_load(session: Session, states: FromClause, idx: int) -> list[dict[s
     return rows
 
 
-def attention_tickets(session: Session, states: FromClause, idx: int) -> list[ScopeTicket]:
+def attention_tickets(
+    session: Session, states: FromClause, idx: int, in_progress_before: datetime | None = None
+) -> list[ScopeTicket]:
     """Scope tickets at instant `idx` that are blocked (by the statuses the states were built
     with) or in progress and not complete, and every unpointed one (done or not, as
-    `unpointed_count` counts them)."""
+    `unpointed_count` counts them).
+
+    With `in_progress_before`, only what can need attention: the blocked ones, and those in
+    progress whose status dates from before then (no unpointed ones)."""
+    since = func.coalesce(states.c.status_since, TICKET.c.created_time)
+    open_work = and_(states.c.is_complete == 0, states.c.category == IN_PROGRESS)
+    if in_progress_before is None:
+        wanted = or_(
+            and_(states.c.is_complete == 0, or_(states.c.is_blocked == 1, open_work)),
+            # every unpointed ticket, done ones too: `unpointed_count` counts them all
+            states.c.points.is_(None),
+        )
+    else:
+        stale = and_(open_work, type_coerce(since, AT_TYPE) < literal(in_progress_before, AT_TYPE))
+        wanted = and_(states.c.is_complete == 0, or_(states.c.is_blocked == 1, stale))
     query = (
         select(
             TICKET.c.id,
@@ -128,18 +144,7 @@ def attention_tickets(session: Session, states: FromClause, idx: int) -> list[Sc
             states.c.is_blocked,
         )
         .select_from(states.join(TICKET, TICKET.c.id == states.c.ticket_id))
-        .where(
-            states.c.idx == idx,
-            states.c.in_scope == 1,
-            or_(
-                and_(
-                    states.c.is_complete == 0,
-                    or_(states.c.is_blocked == 1, states.c.category == IN_PROGRESS),
-                ),
-                # every unpointed ticket, done ones too: `unpointed_count` counts them all
-                states.c.points.is_(None),
-            ),
-        )
+        .where(states.c.idx == idx, states.c.in_scope == 1, wanted)
         .order_by(TICKET.c.key, TICKET.c.id)
     )
     return [

@@ -26,11 +26,7 @@ from tasks.metrics.breakdown import (
 )
 from tasks.metrics.calendar import day_end, day_start, days_between, working_days
 from tasks.metrics.odds import completed_by_day, completion_odds, daily_throughputs
-from tasks.metrics.scope import (
-    ScopePoint,
-    stored_ticket_states,
-    timeline_totals,
-)
+from tasks.metrics.scope import ScopePoint, sprint_states
 
 #: Velocity is the mean completed points of this many most recent closed sprints.
 VELOCITY_SPRINTS = 3
@@ -48,8 +44,23 @@ def sprint_report(session: Session, sprint: Sprint, today: date, settings: Setti
     Shape: docs/design.md §3 (`sprint`, `metrics`, `by_status`, `by_assignee`, `burndown`, `blocked`)
     plus `forecast_detail`, `cycle_time`, `aging`, `at_risk`, `unpointed`, `carry_over`.
     Reads only (its one write is a temporary table on the session's own connection, see
-    `stored_ticket_states`); safe to call from the CLI while a flow writes.
+    `sprint_states`); safe to call from the CLI while a flow writes.
     """
+    return _sprint_report(session, sprint, today, settings, whole=True)
+
+
+def sprint_figures(session: Session, sprint: Sprint, today: date, settings: Settings) -> dict:
+    """The part of `sprint_report` the daily summary reads — `sprint`, `metrics`,
+    `forecast_detail` and `at_risk` (its rows without `assignees`) — computed by the same code,
+    without the listings, breakdowns and cycle times it does not show (at 100k tickets in one
+    sprint those cost more than the figures)."""
+    return _sprint_report(session, sprint, today, settings, whole=False)
+
+
+def _sprint_report(
+    session: Session, sprint: Sprint, today: date, settings: Settings, *, whole: bool
+) -> dict:
+    """`sprint_report` (`whole`), or `sprint_figures`."""
     tz = settings.tz
     start = sprint.start or today
     end = sprint.end or start
@@ -61,19 +72,26 @@ def sprint_report(session: Session, sprint: Sprint, today: date, settings: Setti
     at, at_idx = instants[-1], len(instants) - 1
     closed = end < today
     # A closed sprint's carry-over also needs where its tickets are now: one more instant.
-    questions = [*instants, day_end(today, tz)] if closed else instants
     statuses = settings.blocked_statuses, settings.canceled_statuses
-    with stored_ticket_states(session, sprint.id, questions, *statuses) as states:
-        timeline = timeline_totals(session, states, instants)
-        listed = attention_tickets(session, states, at_idx)
-        cycles = cycle_times(session, states, at_idx, at)
-        carry_over = carried_over(session, states, sprint.id, at_idx, at_idx + 1) if closed else []
-        by_status = status_breakdown(session, states, at_idx)
-        by_assignee = assignee_load(session, states, at_idx)
+    later = [day_end(today, tz)] if closed else []
+    with sprint_states(session, sprint.id, instants, later, *statuses) as view:
+        timeline, states = view.timeline, view.table
+        reference_day = min(today, end)
+        if whole:
+            listed = attention_tickets(session, states, at_idx)
+            cycles = cycle_times(session, states, at_idx, at)
+            carry_over = (
+                carried_over(session, states, sprint.id, at_idx, at_idx + 1) if closed else []
+            )
+            by_status = status_breakdown(session, states, at_idx)
+            by_assignee = assignee_load(session, states, at_idx)
+        else:
+            # Only what `at_risk` can hold: blocked, or in progress since before the first day
+            # that counts as aging (the same test as `aging` below, done in SQL).
+            aging_from = day_start(reference_day - timedelta(days=AGING_DAYS - 1), tz)
+            listed = attention_tickets(session, states, at_idx, in_progress_before=aging_from)
     now = timeline[-1]
     committed = timeline[0].scope_points
-
-    burndown = _burndown(session, sprint, days, timeline[1:], committed, today)
     # Velocity: the mean completed points of the last closed sprints, recomputed from events
     # (not read from stored snapshots, which hold what a rollup counted then: a team that later
     # names a status canceled must see its velocity lose that work too). The same histories
@@ -86,20 +104,14 @@ def sprint_report(session: Session, sprint: Sprint, today: date, settings: Setti
     odds = _odds(sprint, histories, current, today, now)
     forecast, forecast_detail = _forecast(start, end, today, now)
 
-    names = assignee_names(session, [ticket.id for ticket in listed])
-    reference_day = min(today, end)
+    # `sprint_figures` rows carry no assignees: the summary looks up those of the few it shows.
+    names = assignee_names(session, [ticket.id for ticket in listed]) if whole else None
 
     def entry(ticket: Any, **extra: Any) -> dict[str, Any]:
-        return {
-            "id": ticket.id,
-            "key": ticket.key,
-            "title": ticket.title,
-            "url": ticket.url,
-            "assignees": names.get(ticket.id, []),
-            "status": ticket.status,
-            "points": ticket.points,
-            **extra,
-        }
+        row = {"id": ticket.id, "key": ticket.key, "title": ticket.title, "url": ticket.url}
+        if names is not None:
+            row["assignees"] = names.get(ticket.id, [])
+        return {**row, "status": ticket.status, "points": ticket.points, **extra}
 
     def days_in_status(ticket: Any) -> int:
         since = as_utc(ticket.status_since)
@@ -112,8 +124,7 @@ def sprint_report(session: Session, sprint: Sprint, today: date, settings: Setti
         if not t.blocked and t.category == "in_progress" and days_in_status(t) >= AGING_DAYS
     ]
     at_risk = attention_list(blocked, aging)
-
-    return {
+    figures = {
         "sprint": {
             "id": sprint.id,
             "name": sprint.name,
@@ -145,9 +156,15 @@ def sprint_report(session: Session, sprint: Sprint, today: date, settings: Setti
             "committed_estimated": as_utc(sprint.first_seen_at) > instants[0] if started else True,
         },
         "forecast_detail": {**forecast_detail, "odds": odds["forecast_odds_detail"]},
+        "at_risk": at_risk,
+    }
+    if not whole:
+        return figures
+    return {
+        **figures,
         "by_status": by_status,
         "by_assignee": by_assignee,
-        "burndown": burndown,
+        "burndown": _burndown(session, sprint, days, timeline[1:], committed, today),
         # Where the lines start (the state at the sprint's first midnight): scope is the
         # committed points, remaining less any of it already done then.
         "burndown_start": {
@@ -156,7 +173,6 @@ def sprint_report(session: Session, sprint: Sprint, today: date, settings: Setti
         },
         "blocked": blocked,
         "aging": aging,
-        "at_risk": at_risk,
         "unpointed": [entry(t) for t in listed if t.points is None],
         "cycle_time": {
             "median_days": round(statistics.median(cycles), 2) if cycles else None,

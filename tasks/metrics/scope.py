@@ -7,17 +7,23 @@ events written on first sight that is "no sprint / no status", i.e. the ticket d
 yet. A ticket with no event for a field at all (legacy rows) keeps its current column value.
 `Ticket.removed_at` also removes a ticket from the moment it was set.
 
-Everything here is one SQLAlchemy Core statement per question, built from window functions
-(`LEAD`, `LAG`) and `GROUP BY`, and it runs unchanged on SQLite and PostgreSQL.
-Only the tickets that were ever in the sprint (current column or any sprint event naming it)
-are considered, and both they and their events are found through TicketEvent's indexes, so the
-cost follows the sprint's size, not the table's. A report that asks several questions about the
-same instants builds the states once with `stored_ticket_states`.
+Two readings of that rule, with the same results:
+
+- From the events (`ticket_states`): window functions (`LEAD`, `LAG`) and `GROUP BY` over the
+  history of the tickets that were ever in the sprint (current column or any sprint event
+  naming it), found through TicketEvent's indexes, so the cost follows the sprint's size, not
+  the table's — but every question replays that history once per instant.
+- From `TicketState` (`models.ticket_states`), the same rule folded once per change by
+  `tasks.metrics.state_spans` when a flow writes: a sprint's states are then a range read of
+  its own rows. Used whenever those rows are current, which the writers keep them.
+
+`scope_timeline` and `sprint_states` (a report's timeline and listed states) pick the reading;
+every statement runs unchanged on SQLite and PostgreSQL.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -46,14 +52,15 @@ from sqlalchemy import (
     union_all,
 )
 from sqlalchemy.schema import CreateTable, DropTable
-from sqlalchemy.sql.selectable import CTE, FromClause, Subquery
+from sqlalchemy.sql.selectable import CTE, FromClause, Select, Subquery
 from sqlmodel import Session
 
-from models import Ticket, TicketEvent
+from models import Ticket, TicketEvent, TicketState
 from models.tickets import CANCELED, COMPLETE, fold_status
 
 EVENT = TicketEvent.__table__  # type: ignore[attr-defined]
 TICKET = Ticket.__table__  # type: ignore[attr-defined]
+STATE = TicketState.__table__  # type: ignore[attr-defined]
 AT_TYPE = EVENT.c.at.type
 
 #: The TicketEvent fields that decide scope, points and progress.
@@ -249,6 +256,22 @@ def ticket_states(
         )
         .subquery("states")
     )
+    return with_flags(states, sprint_id, blocked_statuses, canceled_statuses).cte("ticket_states")
+
+
+def with_flags(
+    states: FromClause,
+    sprint_id: str,
+    blocked_statuses: Sequence[str],
+    canceled_statuses: Sequence[str],
+    status_in: Callable[[Any, Sequence[str]], Any] = _status_in,
+) -> Select:
+    """`states` (any rows with `sprint_id`, `points`, `status`, `category` and a 0/1 `removed`)
+    with the flags of `ticket_states` for `sprint_id` added: `in_scope`, `is_complete`,
+    `is_blocked`, `is_canceled`, `scope_points`, `canceled_points`. One definition, used for
+    states read from the events and from `TicketState` alike. `status_in(status, names)` is
+    how a status is matched against a list (`_status_in`, or a plain `IN` over the stored
+    names the database already matched, see `_status_matcher`)."""
     in_sprint = and_(states.c.sprint_id == sprint_id, states.c.removed == 0)
     canceled = and_(
         in_sprint,
@@ -256,7 +279,7 @@ def ticket_states(
         # status), and NULL must read as "not canceled", not poison `in_scope` below.
         or_(
             func.coalesce(states.c.category, "") == CANCELED,
-            _status_in(states.c.status, canceled_statuses),
+            status_in(states.c.status, canceled_statuses),
         ),
     )
     in_scope = and_(in_sprint, ~canceled)
@@ -264,13 +287,13 @@ def ticket_states(
         states,
         case((in_scope, 1), else_=0).label("in_scope"),
         case((and_(in_scope, states.c.category == COMPLETE), 1), else_=0).label("is_complete"),
-        case((and_(in_scope, _status_in(states.c.status, blocked_statuses)), 1), else_=0).label(
+        case((and_(in_scope, status_in(states.c.status, blocked_statuses)), 1), else_=0).label(
             "is_blocked"
         ),
         case((canceled, 1), else_=0).label("is_canceled"),
         case((in_scope, func.coalesce(states.c.points, 0.0)), else_=0.0).label("scope_points"),
         case((canceled, func.coalesce(states.c.points, 0.0)), else_=0.0).label("canceled_points"),
-    ).cte("ticket_states")
+    )
 
 
 #: Where each dialect keeps a connection's temporary tables; naming it means a DROP can never
@@ -278,47 +301,305 @@ def ticket_states(
 _TEMP_SCHEMA = {"sqlite": "temp", "postgresql": "pg_temp"}
 
 
+@dataclass(frozen=True)
+class SprintStates:
+    """A report's view of one sprint: its totals at each timeline instant, and its ticket
+    states (the columns of `ticket_states`) at the instants it lists tickets for."""
+
+    timeline: list[ScopePoint]
+    table: FromClause
+
+
 @contextmanager
-def stored_ticket_states(
+def sprint_states(
     session: Session,
     sprint_id: str,
     instants: Sequence[datetime],
+    later: Sequence[datetime],
     blocked_statuses: Sequence[str],
     canceled_statuses: Sequence[str] = (),
-) -> Iterator[Table]:
-    """`ticket_states` computed once into a temporary table, for a caller that asks several
-    questions about the same sprint and instants (each `ticket_states` statement replays the
-    sprint's whole history). The table has the same columns and is dropped on a normal exit.
+) -> Iterator[SprintStates]:
+    """The sprint's `timeline` at `instants`, and a `table` of ticket states at the last of them
+    (`idx` len(instants) - 1: the sprint's tickets) and at each of `later` (the following
+    `idx`s: every ticket ever in the sprint, wherever it is then, for carry-over).
 
-    The table lives on the session's connection only, so concurrent reports do not see each
-    other's; a leftover from an interrupted report is replaced. Writes nothing else.
+    From `TicketState` when it is current (`state_spans.states_are_current`): the sprint's own
+    rows, flagged once into a temporary table. Otherwise from the events, as `ticket_states`
+    reads them, into a temporary table of states. Either way the temporary table lives on the
+    session's connection only (concurrent reports do not see each other's; a leftover from an
+    interrupted report is replaced) and is dropped on a normal exit; nothing else is written.
     """
+    from tasks.metrics.state_spans import states_are_current
+
+    statuses = (blocked_statuses, canceled_statuses)
+    connection = session.connection()
+    if states_are_current(session):
+        spans = _flagged_sprint_spans(session, sprint_id, instants, statuses)
+        timeline = _span_timeline(session, spans, instants)
+        yield SprintStates(timeline, _listed_states(spans, sprint_id, instants, later, statuses))
+        connection.execute(DropTable(spans, if_exists=True))
+        return
+    table = _temporary_table(session, "metrics_ticket_states", _STATE_COLUMNS)
+    states = ticket_states(sprint_id, [*instants, *later], *statuses)
+    connection.execute(insert(table).from_select([c.name for c in table.columns], select(states)))
+    yield SprintStates(timeline_totals(session, table, instants), table)
+    connection.execute(DropTable(table, if_exists=True))
+
+
+#: The columns of a table of ticket states, after its key (`ticket_id`, then `idx` or `since`).
+_STATE_COLUMNS = (
+    ("sprint_id", String),
+    ("points", Float),
+    ("status", String),
+    ("category", String),
+    ("status_since", AT_TYPE),
+    *((name, Integer) for name in ("removed", "in_scope", "is_complete", "is_blocked")),
+    ("is_canceled", Integer),
+    ("scope_points", Float),
+    ("canceled_points", Float),
+)
+_FLAGGED = tuple(name for name, _ in _STATE_COLUMNS)
+
+
+def _temporary_table(
+    session: Session, name: str, columns: Sequence[tuple[str, Any]], key: Any = ("idx", Integer)
+) -> Table:
+    """An empty temporary table on the session's connection, keyed by `ticket_id` and `key`."""
     dialect = session.get_bind().dialect.name
     table = Table(
-        "metrics_ticket_states",
+        name,
         MetaData(),
         Column("ticket_id", String, primary_key=True),
-        Column("idx", Integer, primary_key=True),
-        Column("sprint_id", String),
-        Column("points", Float),
-        Column("status", String),
-        Column("category", String),
-        Column("status_since", AT_TYPE),
-        *(
-            Column(name, Integer)
-            for name in ("removed", "in_scope", "is_complete", "is_blocked", "is_canceled")
-        ),
-        Column("scope_points", Float),
-        Column("canceled_points", Float),
+        Column(key[0], key[1], primary_key=True),
+        *(Column(column, kind) for column, kind in columns),
         schema=_TEMP_SCHEMA[dialect],
+        # Kept in key order (no rowid on SQLite): the scans by ticket below need no sort.
+        sqlite_with_rowid=False,
     )
     connection = session.connection()
     connection.execute(DropTable(table, if_exists=True))
     connection.execute(CreateTable(table))
-    states = ticket_states(sprint_id, instants, blocked_statuses, canceled_statuses)
-    connection.execute(insert(table).from_select([c.name for c in table.columns], select(states)))
-    yield table
-    connection.execute(DropTable(table, if_exists=True))
+    return table
+
+
+def _flagged_sprint_spans(
+    session: Session,
+    sprint_id: str,
+    instants: Sequence[datetime],
+    statuses: tuple[Sequence[str], Sequence[str]],
+) -> Table:
+    """The sprint's `TicketState` rows that hold at one of `instants` at least, with the
+    instant indexes they hold at ([a, b)) and the flags of `with_flags`, in a temporary table:
+    the timeline and the listings then read plain columns."""
+    table = _temporary_table(
+        session,
+        "metrics_sprint_spans",
+        [("a", Integer), ("b", Integer), *_STATE_COLUMNS],
+        key=("since", AT_TYPE),
+    )
+    spans = (
+        select(
+            *_span_columns(),
+            STATE.c.since,
+            _bucket(STATE.c.since, instants).label("a"),
+            _bucket(STATE.c.until, instants).label("b"),
+        )
+        .where(
+            STATE.c.sprint_id == sprint_id,
+            STATE.c.since < literal(instants[-1], AT_TYPE),
+            or_(STATE.c.until.is_(None), STATE.c.until >= literal(instants[0], AT_TYPE)),
+        )
+        .subquery("spans")
+    )
+    matcher = _status_matcher(session, sprint_id, statuses)
+    flagged = with_flags(spans, sprint_id, *statuses, status_in=matcher).subquery("flagged")
+    columns = [c.name for c in table.columns]
+    rows = select(*(flagged.c[name] for name in columns)).where(flagged.c.a < flagged.c.b)
+    session.connection().execute(insert(table).from_select(columns, rows))
+    return table
+
+
+def _listed_states(
+    spans: Table,
+    sprint_id: str,
+    instants: Sequence[datetime],
+    later: Sequence[datetime],
+    statuses: tuple[Sequence[str], Sequence[str]],
+) -> FromClause:
+    """The states `sprint_states` lists: the sprint's at its last instant (read off `spans`),
+    and every ticket ever in it at each of `later`."""
+    last = len(instants) - 1
+    now = select(
+        spans.c.ticket_id,
+        literal(last, Integer).label("idx"),
+        *(spans.c[name] for name in _FLAGGED),
+    ).where(spans.c.a <= last, spans.c.b > last)
+    if not later:
+        return now.subquery("listed_states")
+    after = [
+        _span_states_at(sprint_id, at, idx, *statuses)
+        for idx, at in enumerate(later, start=last + 1)
+    ]
+    return union_all(now, *after).subquery("listed_states")
+
+
+def _bucket(column: Any, instants: Sequence[datetime]) -> Any:
+    """How many of `instants` are at or before `column` (NULL: all of them): a stretch that
+    starts at `since` and ends at `until` holds at the instants with index in
+    [bucket(since), bucket(until))."""
+    return case(
+        (column.is_(None), len(instants)),
+        *((column < literal(at, AT_TYPE), idx) for idx, at in enumerate(instants)),
+        else_=len(instants),
+    )
+
+
+def _span_columns() -> list[Any]:
+    """`TicketState` columns under the names `with_flags` reads."""
+    return [
+        STATE.c.ticket_id,
+        func.nullif(STATE.c.sprint_id, "").label("sprint_id"),
+        STATE.c.points,
+        STATE.c.status,
+        STATE.c.category,
+        STATE.c.status_since,
+        case((STATE.c.removed, 1), else_=0).label("removed"),
+    ]
+
+
+def _span_states_at(
+    sprint_id: str,
+    at: datetime,
+    idx: int,
+    blocked_statuses: Sequence[str],
+    canceled_statuses: Sequence[str],
+) -> Select:
+    """States at instant `at` (as `idx`) of every ticket that was ever in the sprint, wherever
+    it is then, from the `TicketState` rows holding then."""
+    holds = and_(
+        STATE.c.since < literal(at, AT_TYPE),
+        or_(STATE.c.until.is_(None), STATE.c.until >= literal(at, AT_TYPE)),
+    )
+    members = select(STATE.c.ticket_id).where(STATE.c.sprint_id == sprint_id).distinct()
+    where = and_(holds, STATE.c.ticket_id.in_(members))
+    spans = select(*_span_columns(), literal(idx, Integer).label("idx")).where(where).subquery()
+    flagged = with_flags(spans, sprint_id, blocked_statuses, canceled_statuses).subquery()
+    return select(flagged.c.ticket_id, flagged.c.idx, *(flagged.c[name] for name in _FLAGGED))
+
+
+def _status_matcher(
+    session: Session, sprint_id: str, lists: Sequence[Sequence[str]]
+) -> Callable[[Any, Sequence[str]], Any]:
+    """A `status_in` for `with_flags` over the sprint's `TicketState` rows: the database
+    matches each distinct stored status against each list once (`_status_in`, so the rule is
+    the same as for the events), and the flags then compare plainly against what matched."""
+    stored = session.execute(
+        select(STATE.c.status).where(STATE.c.sprint_id == sprint_id).distinct()
+    ).scalars()
+    names = [status for status in stored if status is not None]
+    matched: dict[tuple[str, ...], list[str]] = {}
+    for listed in lists:
+        key = tuple(listed)
+        if not names or not key:
+            matched[key] = []
+            continue
+        values = union_all(*(select(literal(name, String).label("status")) for name in names))
+        table = values.subquery("stored")
+        matched[key] = list(
+            session.execute(select(table.c.status).where(_status_in(table.c.status, key))).scalars()
+        )
+
+    def status_in(status: Any, listed: Sequence[str]) -> Any:
+        hits = matched.get(tuple(listed), [])
+        return func.coalesce(status, "").in_(hits) if hits else false()
+
+    return status_in
+
+
+def _span_timeline(
+    session: Session, spans: Table, instants: Sequence[datetime]
+) -> list[ScopePoint]:
+    """`scope_timeline` from `_flagged_sprint_spans`, without a row per ticket and instant: a
+    stretch that holds at instant indexes [a, b) adds its figures to each of them, so one
+    `GROUP BY a, b` (a few dozen groups) carries every total. Scope that entered or left is
+    read at each stretch's edges against its neighbours in the sprint (`LAG`/`LEAD` in key
+    order), netted per ticket: a ticket whose stretch in the sprint holds at no instant is not
+    in `spans` and leaves no trace, as `ScopePoint` says."""
+    n = len(instants)
+    f = spans.c
+    figures = [
+        f.scope_points,
+        case((f.is_complete == 1, f.scope_points), else_=0.0),
+        f.in_scope,
+        f.is_complete,
+        f.is_blocked,
+        case((and_(f.in_scope == 1, f.points.is_(None)), 1), else_=0),
+        f.is_canceled,
+        f.canceled_points,
+    ]
+    rows = session.execute(
+        select(f.a, f.b, *(func.sum(figure) for figure in figures)).group_by(f.a, f.b)
+    ).all()
+    # Scope moves: every stretch that ends before the last instant takes its points away
+    # there; one that starts after the first adds its points, less those of the stretch it
+    # directly follows (whose end it then cancels): per ticket, only the net change counts.
+    window = {"partition_by": f.ticket_id, "order_by": f.since}
+    edges = (
+        select(
+            f.a,
+            f.b,
+            f.scope_points.label("points"),
+            func.lag(f.b).over(**window).label("previous_b"),
+            func.lag(f.scope_points).over(**window).label("previous_points"),
+        )
+        .where(or_(f.a > 0, f.b < n))
+        .subquery("edges")
+    )
+    e = edges.c
+    follows = case((e.previous_b == e.a, e.previous_points), else_=0.0)
+    change = e.points - follows
+    starts = e.a > 0
+    moves = session.execute(
+        select(
+            e.a,
+            e.b,
+            func.sum(case((and_(starts, change > 0), change), else_=0.0)),
+            func.sum(case((starts, case((change < 0, -change), else_=0.0) - follows), else_=0.0)),
+            func.sum(case((e.b < n, e.points), else_=0.0)),
+        ).group_by(e.a, e.b)
+    ).all()
+    totals = [[0.0] * len(figures) for _ in range(n)]
+    added, removed = [0.0] * (n + 1), [0.0] * (n + 1)
+    for start, end, *sums in rows:
+        for idx in range(start, end):
+            totals[idx] = [t + float(v or 0) for t, v in zip(totals[idx], sums, strict=True)]
+    for start, end, gained, lost, taken in moves:
+        added[start] += float(gained or 0)
+        removed[start] += float(lost or 0)
+        removed[end] += float(taken or 0)
+    points = []
+    for idx, instant in enumerate(instants):
+        scope, done, count, done_count, blocked, unpointed, canceled, canceled_points = (
+            # Running sums of the same figures can differ from one sum in the last bits.
+            round(value, 9) + 0.0
+            for value in totals[idx]
+        )
+        points.append(
+            ScopePoint(
+                instant=instant,
+                scope_points=scope,
+                completed_points=done,
+                scope_count=int(count),
+                done_count=int(done_count),
+                blocked_count=int(blocked),
+                unpointed_count=int(unpointed),
+                added_points=round(added[idx], 9) + 0.0 if idx else 0.0,
+                removed_points=round(removed[idx], 9) + 0.0 if idx else 0.0,
+                canceled_count=int(canceled),
+                canceled_points=canceled_points,
+            )
+        )
+    return points
 
 
 def scope_timeline(
@@ -335,15 +616,24 @@ def scope_timeline(
     """
     if not instants:
         return []
-    states = ticket_states(sprint_id, instants, blocked_statuses, canceled_statuses)
+    from tasks.metrics.state_spans import states_are_current
+
+    statuses = (blocked_statuses, canceled_statuses)
+    if states_are_current(session):
+        spans = _flagged_sprint_spans(session, sprint_id, instants, statuses)
+        try:
+            return _span_timeline(session, spans, instants)
+        finally:
+            session.connection().execute(DropTable(spans, if_exists=True))
+    states = ticket_states(sprint_id, instants, *statuses)
     return timeline_totals(session, states, instants)
 
 
 def timeline_totals(
     session: Session, states: FromClause, instants: Sequence[datetime]
 ) -> list[ScopePoint]:
-    """`scope_timeline` over states already built (`ticket_states` or `stored_ticket_states`)
-    for `instants`; states of any later instant index are ignored."""
+    """`scope_timeline` over states already built (`ticket_states`, or the table of
+    `sprint_states`) for `instants`; states of any later instant index are ignored."""
     delta = states.c.scope_points - func.lag(states.c.scope_points).over(
         partition_by=states.c.ticket_id, order_by=states.c.idx
     )
