@@ -13,7 +13,7 @@ from typing import Any
 
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
-from prefect.cache_policies import CacheKeyFnPolicy
+from prefect.cache_policies import NO_CACHE, CacheKeyFnPolicy
 
 from flows.announce import announce
 from flows.hooks import notify_failure
@@ -35,6 +35,20 @@ CACHE_FOR = timedelta(hours=12)
 def _cache_on_fingerprint(_context: Any, parameters: dict[str, Any]) -> str:
     """Cache key: the task's data fingerprint plus which sprint it is about."""
     return f"{parameters['fingerprint']}-{parameters.get('sprint_id', 'all')}"
+
+
+@task(
+    name="refresh-ticket-states",
+    task_run_name="fold ticket states",
+    cache_policy=NO_CACHE,
+    retries=2,
+    retry_delay_seconds=2,
+    retry_condition_fn=retry_on_database_hiccup,
+)
+def refresh_ticket_states() -> int:
+    """`tasks.metrics.rollup.refresh_states`: the sprints' states brought up to date with the
+    stored history (the ingest calls it too; then this finds nothing to do)."""
+    return rollup.refresh_states(get_settings())
 
 
 @task(
@@ -131,6 +145,7 @@ def sprint_rollup(today: date | None = None) -> dict[str, Any]:
     settings = get_settings()
     today = today or clock.local_today(settings.tz)
     cached = shared_cache_options(settings, _cache_on_fingerprint)
+    refresh_ticket_states()
     fingerprint = data_fingerprint(today)
     snapshots = record_sprint_snapshots.with_options(**cached)(today, fingerprint)
     sprint_ids = rollup.sprints_to_report(snapshots)

@@ -5,11 +5,14 @@ from __future__ import annotations
 import json
 
 import pytest
+from sqlmodel import Session
 from typer.testing import CliRunner
 
 from cli import app
-from models.settings import reload_settings
+from models.db import get_engine
+from models.settings import get_settings, reload_settings
 from sandbox.server import Sandbox
+from tasks.metrics.state_spans import states_are_current
 from tests.prefect_helpers import read_artifacts
 from tests.sandboxes import point_environment_at
 
@@ -36,6 +39,9 @@ def test_ingest_flow_syncs_and_publishes_a_counts_artifact(
     assert counts["fetched"] == counts["created"] == total
     artifacts = read_artifacts("notion-ingest")
     assert artifacts and f"| created | {total} |" in artifacts[0]["data"]
+    # The sprints' states are folded once the tickets are stored, so reports read them.
+    with Session(get_engine(get_settings().database_url)) as session:
+        assert states_are_current(session)
 
 
 def test_shared_rate_limit_is_created_and_used_when_enabled(

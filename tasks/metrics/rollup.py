@@ -24,6 +24,7 @@ from tasks.metrics.html_report import report_file_name, write_sprint_html
 from tasks.metrics.odds import odds_sentence
 from tasks.metrics.report import sprint_report
 from tasks.metrics.snapshots import record_snapshots, sprints_to_snapshot
+from tasks.metrics.state_spans import refresh_ticket_states
 from tasks.templating import escape_markdown
 
 #: Bumped when the report's shape changes, so a report cached by an older release (the rollup
@@ -43,6 +44,14 @@ def data_fingerprint(today: date, settings: Settings) -> str:
     metric_settings = (settings.timezone, settings.blocked_statuses, settings.canceled_statuses)
     key = repr((REPORT_SHAPE, parts, today, settings.database_url, metric_settings))
     return hashlib.sha256(key.encode()).hexdigest()[:32]
+
+
+def refresh_states(settings: Settings) -> int:
+    """`state_spans.refresh_ticket_states` in a transaction of its own: the flows that write
+    call it once the tickets and events are committed, so reports read the sprint's states
+    from `TicketState`. Returns how many tickets were folded (0: already current)."""
+    with session_scope(settings.database_url) as session:
+        return refresh_ticket_states(session)
 
 
 def record_sprint_snapshots(today: date, settings: Settings) -> dict[str, Any]:
