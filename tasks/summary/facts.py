@@ -142,7 +142,7 @@ def _sprint_facts(
     session: Session, sprint: Sprint | None, day: date, settings: Settings
 ) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
     """The current sprint's identity, metrics and forecast, and its ranked attention list
-    (`at_risk`), from the metrics module's sprint report.
+    (`at_risk`), from the metrics module's `sprint_figures` (the sprint report's own code).
 
     Isolated so facts still work (with identity only) if the metrics report cannot be built:
     a missing forecast must not cost the team its daily summary.
@@ -156,9 +156,9 @@ def _sprint_facts(
         "end": sprint.end.isoformat() if sprint.end else None,
     }
     try:
-        from tasks.metrics.report import sprint_report
+        from tasks.metrics.report import sprint_figures
 
-        report = sprint_report(session, sprint, day, settings)
+        report = sprint_figures(session, sprint, day, settings)
     except Exception as exc:  # metrics are supplementary here; log and carry on without them
         logger.warning("sprint metrics unavailable for the summary: %s", exc)
         return numbers, []
