@@ -10,8 +10,8 @@ in both people's ticket counts and shares its points between them. Point sums tr
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime
+from typing import NamedTuple
 
 from sqlalchemy import and_, case, func, literal, or_, select, type_coerce
 from sqlalchemy.sql.selectable import FromClause
@@ -26,9 +26,9 @@ PERSON = Person.__table__  # type: ignore[attr-defined]
 SPRINT = Sprint.__table__  # type: ignore[attr-defined]
 
 
-@dataclass(frozen=True)
-class ScopeTicket:
-    """A ticket in scope that a report lists (blocked, in progress or unpointed)."""
+class ScopeTicket(NamedTuple):
+    """A ticket in scope that a report lists (blocked, in progress or unpointed); a tuple, as a
+    100k-ticket sprint can list tens of thousands."""
 
     id: str
     key: str | None
@@ -38,7 +38,7 @@ class ScopeTicket:
     category: str | None
     points: float | None
     status_since: datetime | None
-    blocked: bool
+    blocked: int  # 0/1
 
 
 def status_breakdown(
@@ -119,6 +119,7 @@ def attention_tickets(
 
     With `in_progress_before`, only what can need attention: the blocked ones, and those in
     progress whose status dates from before then (no unpointed ones)."""
+    # A ticket never seen changing status has been in it since it was created.
     since = func.coalesce(states.c.status_since, TICKET.c.created_time)
     open_work = and_(states.c.is_complete == 0, states.c.category == IN_PROGRESS)
     if in_progress_before is None:
@@ -134,33 +135,19 @@ def attention_tickets(
         select(
             TICKET.c.id,
             TICKET.c.key,
-            TICKET.c.title,
+            func.coalesce(TICKET.c.title, ""),
             TICKET.c.url,
             states.c.status,
             states.c.category,
             states.c.points,
-            states.c.status_since,
-            TICKET.c.created_time,
+            type_coerce(since, AT_TYPE),
             states.c.is_blocked,
         )
         .select_from(states.join(TICKET, TICKET.c.id == states.c.ticket_id))
         .where(states.c.idx == idx, states.c.in_scope == 1, wanted)
         .order_by(TICKET.c.key, TICKET.c.id)
     )
-    return [
-        ScopeTicket(
-            id=row[0],
-            key=row[1],
-            title=row[2] or "",
-            url=row[3],
-            status=row[4],
-            category=row[5],
-            points=None if row[6] is None else float(row[6]),
-            status_since=row[7] or row[8],
-            blocked=bool(row[9]),
-        )
-        for row in session.execute(query)
-    ]
+    return [ScopeTicket(*row) for row in session.execute(query).all()]
 
 
 def cycle_times(session: Session, states: FromClause, idx: int, at: datetime) -> list[float]:

@@ -117,11 +117,12 @@ def _sprint_report(
         since = as_utc(ticket.status_since)
         return (reference_day - since.astimezone(tz).date()).days if since else 0
 
-    blocked = [entry(t, days_blocked=days_in_status(t)) for t in listed if t.blocked]
+    in_status = {ticket.id: days_in_status(ticket) for ticket in listed}
+    blocked = [entry(t, days_blocked=in_status[t.id]) for t in listed if t.blocked]
     aging = [
-        entry(t, days_in_status=days_in_status(t))
+        entry(t, days_in_status=in_status[t.id])
         for t in listed
-        if not t.blocked and t.category == "in_progress" and days_in_status(t) >= AGING_DAYS
+        if not t.blocked and t.category == "in_progress" and in_status[t.id] >= AGING_DAYS
     ]
     at_risk = attention_list(blocked, aging)
     figures = {

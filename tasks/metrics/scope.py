@@ -373,7 +373,7 @@ def _temporary_table(
         Column(key[0], key[1], primary_key=True),
         *(Column(column, kind) for column, kind in columns),
         schema=_TEMP_SCHEMA[dialect],
-        # Kept in key order (no rowid on SQLite): the scans by ticket below need no sort.
+        # Kept in key order (no rowid on SQLite): the window by ticket below needs no sort.
         sqlite_with_rowid=False,
     )
     connection = session.connection()
@@ -519,12 +519,13 @@ def _status_matcher(
 def _span_timeline(
     session: Session, spans: Table, instants: Sequence[datetime]
 ) -> list[ScopePoint]:
-    """`scope_timeline` from `_flagged_sprint_spans`, without a row per ticket and instant: a
-    stretch that holds at instant indexes [a, b) adds its figures to each of them, so one
-    `GROUP BY a, b` (a few dozen groups) carries every total. Scope that entered or left is
-    read at each stretch's edges against its neighbours in the sprint (`LAG`/`LEAD` in key
-    order), netted per ticket: a ticket whose stretch in the sprint holds at no instant is not
-    in `spans` and leaves no trace, as `ScopePoint` says."""
+    """`scope_timeline` from `_flagged_sprint_spans`, in one statement and without a row per
+    ticket and instant: a stretch that holds at instant indexes [a, b) adds its figures to each
+    of them, so one `GROUP BY a, b` (a few dozen groups) carries every total. Scope that
+    entered or left is read at each stretch's edges against the ticket's previous stretch in
+    the sprint (`LAG` in key order, which SQLite reads without sorting), netted per ticket: a
+    ticket whose stretch in the sprint holds at no instant is not in `spans` and leaves no
+    trace, as `ScopePoint` says."""
     n = len(instants)
     f = spans.c
     figures = [
@@ -537,43 +538,39 @@ def _span_timeline(
         f.is_canceled,
         f.canceled_points,
     ]
-    rows = session.execute(
-        select(f.a, f.b, *(func.sum(figure) for figure in figures)).group_by(f.a, f.b)
-    ).all()
     # Scope moves: every stretch that ends before the last instant takes its points away
     # there; one that starts after the first adds its points, less those of the stretch it
     # directly follows (whose end it then cancels): per ticket, only the net change counts.
     window = {"partition_by": f.ticket_id, "order_by": f.since}
-    edges = (
-        select(
-            f.a,
-            f.b,
-            f.scope_points.label("points"),
-            func.lag(f.b).over(**window).label("previous_b"),
-            func.lag(f.scope_points).over(**window).label("previous_points"),
-        )
-        .where(or_(f.a > 0, f.b < n))
-        .subquery("edges")
-    )
+    edges = select(
+        f.a,
+        f.b,
+        *(figure.label(f"f{i}") for i, figure in enumerate(figures)),
+        func.lag(f.b).over(**window).label("previous_b"),
+        func.lag(f.scope_points).over(**window).label("previous_points"),
+    ).subquery("edges")
     e = edges.c
     follows = case((e.previous_b == e.a, e.previous_points), else_=0.0)
-    change = e.points - follows
+    change = e.f0 - follows
     starts = e.a > 0
-    moves = session.execute(
+    rows = session.execute(
         select(
             e.a,
             e.b,
+            *(func.sum(e[f"f{i}"]) for i in range(len(figures))),
             func.sum(case((and_(starts, change > 0), change), else_=0.0)),
             func.sum(case((starts, case((change < 0, -change), else_=0.0) - follows), else_=0.0)),
-            func.sum(case((e.b < n, e.points), else_=0.0)),
+            func.sum(case((e.b < n, e.f0), else_=0.0)),
         ).group_by(e.a, e.b)
     ).all()
     totals = [[0.0] * len(figures) for _ in range(n)]
     added, removed = [0.0] * (n + 1), [0.0] * (n + 1)
     for start, end, *sums in rows:
+        gained, lost, taken = sums[len(figures) :]
         for idx in range(start, end):
-            totals[idx] = [t + float(v or 0) for t, v in zip(totals[idx], sums, strict=True)]
-    for start, end, gained, lost, taken in moves:
+            totals[idx] = [
+                t + float(v or 0) for t, v in zip(totals[idx], sums[: len(figures)], strict=True)
+            ]
         added[start] += float(gained or 0)
         removed[start] += float(lost or 0)
         removed[end] += float(taken or 0)
