@@ -27,8 +27,10 @@ from sqlalchemy import (
     false,
     func,
     insert,
+    literal,
     or_,
     select,
+    union_all,
 )
 from sqlalchemy.schema import CreateTable, DropTable
 from sqlmodel import Session
@@ -71,10 +73,22 @@ def day_sections(
     transition = _transition_key(event)
     seen = session.execute(select(transition).where(in_window, is_status).distinct()).scalars()
     flags_of = {key: _transition_flags(key.split(_SEPARATOR), settings) for key in seen}
-    flags: dict[str, Any] = {
-        flag: and_(is_status, transition.in_([k for k, f in flags_of.items() if flag in f]))
-        for flag in _STATUS_FLAGS
-    }
+    # Each event's transition is matched once against the day's few kinds of transition,
+    # which carry their flags, rather than once per flag.
+    source: Any = event
+    flags: dict[str, Any] = dict.fromkeys(_STATUS_FLAGS, false())
+    if flags_of:
+        kinds = union_all(
+            *(
+                select(
+                    literal(key, String).label("key"),
+                    *(literal(int(flag in found)).label(flag) for flag in _STATUS_FLAGS),
+                )
+                for key, found in flags_of.items()
+            )
+        ).subquery("kinds")
+        source = event.outerjoin(kinds, and_(is_status, transition == kinds.c.key))
+        flags = {flag: kinds.c[flag] == 1 for flag in _STATUS_FLAGS}
     fields = is_status
     if sprint is not None:
         is_sprint = event.c.field == "sprint"
@@ -90,6 +104,7 @@ def day_sections(
             event.c.ticket_id,
             *(func.max(case((flag, 1), else_=0)).label(name) for name, flag in flags.items()),
         )
+        .select_from(source)
         .where(in_window, fields)
         .group_by(event.c.ticket_id)
         .subquery("per_ticket")
