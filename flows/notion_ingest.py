@@ -196,13 +196,13 @@ def _ingest(*, full_refresh: bool, rollup_after: bool, if_busy: IfBusy) -> dict[
             steps=FLOW_STEPS,
         )
         blocked = tickets_blocked(session, observed_since, settings.blocked_statuses)
-    from flows.sprint_rollup import refresh_ticket_states
-
-    refresh_ticket_states()
     if blocked:
         announce(blocked, label=f"{len(blocked)} newly blocked ticket(s)")
     # The run's duration, as this flow has always reported it: lock wait included.
     stats.duration_s = time.perf_counter() - started
+    from flows.sprint_rollup import fold_or_warn
+
+    fold_or_warn(logger)
     counts = stats.as_dict()
     logger.info("ingest done: %s", ", ".join(f"{k}={v}" for k, v in counts.items()))
     create_markdown_artifact(

@@ -46,9 +46,21 @@ def _cache_on_fingerprint(_context: Any, parameters: dict[str, Any]) -> str:
     retry_condition_fn=retry_on_database_hiccup,
 )
 def refresh_ticket_states() -> int:
-    """`tasks.metrics.rollup.refresh_states`: the sprints' states brought up to date with the
-    stored history (the ingest calls it too; then this finds nothing to do)."""
-    return rollup.refresh_states(get_settings())
+    """`tasks.metrics.rollup.refresh_ticket_states`: the sprints' states brought up to date
+    with the stored history (the ingest calls it too; then this finds nothing to do)."""
+    return rollup.refresh_ticket_states(get_settings())
+
+
+def fold_or_warn(logger: Any) -> None:
+    """Run `refresh_ticket_states`; if it fails, say so and go on. The states only make reports
+    faster (they replay the events until a later run folds them), so a failed fold must not
+    cost the run its announcements, rollup or summary; its task run shows the failure."""
+    state = refresh_ticket_states(return_state=True)
+    if state.is_failed():
+        logger.warning(
+            "Ticket states not folded (%s); reports read the events until a later run folds them",
+            state.message,
+        )
 
 
 @task(
@@ -145,7 +157,7 @@ def sprint_rollup(today: date | None = None) -> dict[str, Any]:
     settings = get_settings()
     today = today or clock.local_today(settings.tz)
     cached = shared_cache_options(settings, _cache_on_fingerprint)
-    refresh_ticket_states()
+    fold_or_warn(logger)
     fingerprint = data_fingerprint(today)
     snapshots = record_sprint_snapshots.with_options(**cached)(today, fingerprint)
     sprint_ids = rollup.sprints_to_report(snapshots)

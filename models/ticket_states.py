@@ -45,10 +45,12 @@ class TicketState(SQLModel, table=True):
 
 
 class TicketStateMarks(SQLModel, table=True):
-    """What the `TicketState` rows were built from: the count and newest id of the events and
-    the count and newest `updated_at` of the tickets at that time (one row, `id` 1)."""
+    """What the `TicketState` rows were built from: the version of the fold, the count and
+    newest id of the events and the count and newest `updated_at` of the tickets at that time
+    (one row, `id` 1)."""
 
     id: int = Field(default=1, primary_key=True)
+    fold_version: int
     events: int
     last_event_id: int | None = None
     tickets: int

@@ -155,6 +155,19 @@ def test_the_ticket_states_table_reads_the_same_report_as_the_events(engine, tic
     days = (TODAY, END + timedelta(days=2))
     with Session(engine) as session:
         _store(session, tickets, removed_every=3)
+        # Points no estimate should have, which both readings must still read alike: negative,
+        # fractional (sums that are not exact in binary) and text with a unit.
+        odd = ["-3", "0.1", "0.2", "2.5 pts"]
+        session.add_all(
+            TicketEvent(
+                ticket_id=ticket_row(n)["id"],
+                field="points",
+                new_value=odd[n % len(odd)],
+                at=datetime(2026, 11, 2, tzinfo=UTC) + timedelta(hours=13 * n),
+            )
+            for n in range(1, len(tickets) + 1)
+        )
+        session.commit()
         assert not states_are_current(session)
         sprint = session.get(Sprint, SPRINT)
         from_events = [sprint_report(session, sprint, day, get_settings()) for day in days]

@@ -63,6 +63,22 @@ def test_rollup_publishes_report_chart_and_artifacts_and_a_rerun_is_idempotent(
     assert _artifact_keys() >= {f"sprint-report-{STEM}", f"sprint-at-risk-{STEM}"}
 
 
+def test_a_fold_that_fails_costs_the_rollup_nothing_but_speed(
+    stored_history: str, prefect_harness: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The states only make reports faster: when folding them fails, the rollup still reports
+    (from the events) all the same."""
+
+    def broken(settings: object) -> int:
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(rollup, "refresh_ticket_states", broken)
+    result = sprint_rollup(today=TODAY)
+    assert result["current"]["metrics"]["remaining_points"] == 18
+    with Session(get_engine(stored_history)) as session:
+        assert not states_are_current(session)
+
+
 def test_report_artifact_embeds_the_burndown_and_links_no_local_file(
     stored_history: str, prefect_harness: None
 ) -> None:

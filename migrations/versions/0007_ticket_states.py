@@ -32,19 +32,20 @@ def upgrade() -> None:
         sa.Column("category", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=True),
         sa.Column("status_since", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
         sa.Column("removed", sa.Boolean(), nullable=False),
-        sa.PrimaryKeyConstraint("sprint_id", "ticket_id", "since"),
+        sa.PrimaryKeyConstraint("sprint_id", "ticket_id", "since", name=op.f("pk_ticketstate")),
         sqlite_with_rowid=False,
     )
     op.create_index("ix_ticketstate_ticket_since", "ticketstate", ["ticket_id", "since"])
     op.create_table(
         "ticketstatemarks",
         sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("fold_version", sa.Integer(), nullable=False),
         sa.Column("events", sa.Integer(), nullable=False),
         sa.Column("last_event_id", sa.Integer(), nullable=True),
         sa.Column("tickets", sa.Integer(), nullable=False),
         sa.Column("last_ticket_update", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
         sa.Column("built_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
-        sa.PrimaryKeyConstraint("id"),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_ticketstatemarks")),
     )
 
 

@@ -19,12 +19,12 @@ from models import Sprint, Ticket, TicketEvent
 from models.db import session_scope
 from models.settings import Settings
 from models.sprints import find_sprint
+from tasks.metrics import state_spans
 from tasks.metrics.charts import burndown_png, burndown_svg
 from tasks.metrics.html_report import report_file_name, write_sprint_html
 from tasks.metrics.odds import odds_sentence
 from tasks.metrics.report import sprint_report
 from tasks.metrics.snapshots import record_snapshots, sprints_to_snapshot
-from tasks.metrics.state_spans import refresh_ticket_states
 from tasks.templating import escape_markdown
 
 #: Bumped when the report's shape changes, so a report cached by an older release (the rollup
@@ -46,12 +46,12 @@ def data_fingerprint(today: date, settings: Settings) -> str:
     return hashlib.sha256(key.encode()).hexdigest()[:32]
 
 
-def refresh_states(settings: Settings) -> int:
+def refresh_ticket_states(settings: Settings) -> int:
     """`state_spans.refresh_ticket_states` in a transaction of its own: the flows that write
     call it once the tickets and events are committed, so reports read the sprint's states
     from `TicketState`. Returns how many tickets were folded (0: already current)."""
     with session_scope(settings.database_url) as session:
-        return refresh_ticket_states(session)
+        return state_spans.refresh_ticket_states(session)
 
 
 def record_sprint_snapshots(today: date, settings: Settings) -> dict[str, Any]:

@@ -24,7 +24,7 @@ every statement runs unchanged on SQLite and PostgreSQL.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -51,12 +51,14 @@ from sqlalchemy import (
     union,
     union_all,
 )
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.schema import CreateTable, DropTable
 from sqlalchemy.sql.selectable import CTE, FromClause, Select, Subquery
 from sqlmodel import Session
 
 from models import Ticket, TicketEvent, TicketState
 from models.tickets import CANCELED, COMPLETE, fold_status
+from tasks.metrics import state_spans
 
 EVENT = TicketEvent.__table__  # type: ignore[attr-defined]
 TICKET = Ticket.__table__  # type: ignore[attr-defined]
@@ -329,21 +331,22 @@ def sprint_states(
     session's connection only (concurrent reports do not see each other's; a leftover from an
     interrupted report is replaced) and is dropped on a normal exit; nothing else is written.
     """
-    from tasks.metrics.state_spans import states_are_current
-
     statuses = (blocked_statuses, canceled_statuses)
     connection = session.connection()
-    if states_are_current(session):
-        spans = _flagged_sprint_spans(session, sprint_id, instants, statuses)
-        timeline = _span_timeline(session, spans, instants)
-        yield SprintStates(timeline, _listed_states(spans, sprint_id, instants, later, statuses))
-        connection.execute(DropTable(spans, if_exists=True))
-        return
-    table = _temporary_table(session, "metrics_ticket_states", _STATE_COLUMNS)
-    states = ticket_states(sprint_id, [*instants, *later], *statuses)
-    connection.execute(insert(table).from_select([c.name for c in table.columns], select(states)))
-    yield SprintStates(timeline_totals(session, table, instants), table)
-    connection.execute(DropTable(table, if_exists=True))
+    if state_spans.states_are_current(session):
+        table = _flagged_sprint_spans(session, sprint_id, instants, statuses)
+        timeline = _span_timeline(session, table, instants)
+        listed = _listed_states(table, sprint_id, instants, later, statuses)
+    else:
+        table = _temporary_table(session, "metrics_ticket_states", _STATE_COLUMNS)
+        states = ticket_states(sprint_id, [*instants, *later], *statuses)
+        columns = [c.name for c in table.columns]
+        connection.execute(insert(table).from_select(columns, select(states)))
+        timeline, listed = timeline_totals(session, table, instants), table
+    try:
+        yield SprintStates(timeline, listed)
+    finally:
+        _drop(session, table)
 
 
 #: The columns of a table of ticket states, after its key (`ticket_id`, then `idx` or `since`).
@@ -380,6 +383,13 @@ def _temporary_table(
     connection.execute(DropTable(table, if_exists=True))
     connection.execute(CreateTable(table))
     return table
+
+
+def _drop(session: Session, table: Table) -> None:
+    """Drop a temporary table of ours. After a failed statement the transaction's rollback
+    removes it anyway, and the error that matters is that one, not the drop's."""
+    with suppress(SQLAlchemyError):
+        session.connection().execute(DropTable(table, if_exists=True))
 
 
 def _flagged_sprint_spans(
@@ -490,24 +500,19 @@ def _span_states_at(
 def _status_matcher(
     session: Session, sprint_id: str, lists: Sequence[Sequence[str]]
 ) -> Callable[[Any, Sequence[str]], Any]:
-    """A `status_in` for `with_flags` over the sprint's `TicketState` rows: the database
-    matches each distinct stored status against each list once (`_status_in`, so the rule is
-    the same as for the events), and the flags then compare plainly against what matched."""
-    stored = session.execute(
-        select(STATE.c.status).where(STATE.c.sprint_id == sprint_id).distinct()
-    ).scalars()
-    names = [status for status in stored if status is not None]
+    """A `status_in` for `with_flags` over the sprint's `TicketState` rows: the database finds
+    the sprint's stored statuses each list matches once (by `_status_in`, so the rule is the
+    same as for the events), and the flags then compare plainly against those."""
     matched: dict[tuple[str, ...], list[str]] = {}
     for listed in lists:
         key = tuple(listed)
-        if not names or not key:
-            matched[key] = []
-            continue
-        values = union_all(*(select(literal(name, String).label("status")) for name in names))
-        table = values.subquery("stored")
-        matched[key] = list(
-            session.execute(select(table.c.status).where(_status_in(table.c.status, key))).scalars()
-        )
+        found = session.execute(
+            select(STATE.c.status)
+            .where(STATE.c.sprint_id == sprint_id, _status_in(STATE.c.status, key))
+            .distinct()
+        ).scalars()
+        # `_status_in` reads no status as ""; so does `status_in` below.
+        matched[key] = ["" if status is None else status for status in found] if key else []
 
     def status_in(status: Any, listed: Sequence[str]) -> Any:
         hits = matched.get(tuple(listed), [])
@@ -552,48 +557,55 @@ def _span_timeline(
     e = edges.c
     follows = case((e.previous_b == e.a, e.previous_points), else_=0.0)
     change = e.f0 - follows
-    starts = e.a > 0
+    starts, ends = e.a > 0, e.b < n
+
+    def plus(value: Any) -> Any:
+        return case((value > 0, value), else_=0.0)
+
+    # Per stretch: what its start adds and removes (its change, less what the end of the
+    # stretch it follows counted), and what its end adds and removes (points can be negative).
+    moves = [
+        case((starts, plus(change) - plus(-follows)), else_=0.0),
+        case((starts, plus(-change) - plus(follows)), else_=0.0),
+        case((ends, plus(-e.f0)), else_=0.0),
+        case((ends, plus(e.f0)), else_=0.0),
+    ]
     rows = session.execute(
         select(
             e.a,
             e.b,
             *(func.sum(e[f"f{i}"]) for i in range(len(figures))),
-            func.sum(case((and_(starts, change > 0), change), else_=0.0)),
-            func.sum(case((starts, case((change < 0, -change), else_=0.0) - follows), else_=0.0)),
-            func.sum(case((e.b < n, e.f0), else_=0.0)),
+            *(func.sum(move) for move in moves),
         ).group_by(e.a, e.b)
     ).all()
     totals = [[0.0] * len(figures) for _ in range(n)]
     added, removed = [0.0] * (n + 1), [0.0] * (n + 1)
     for start, end, *sums in rows:
-        gained, lost, taken = sums[len(figures) :]
         for idx in range(start, end):
             totals[idx] = [
                 t + float(v or 0) for t, v in zip(totals[idx], sums[: len(figures)], strict=True)
             ]
-        added[start] += float(gained or 0)
-        removed[start] += float(lost or 0)
-        removed[end] += float(taken or 0)
+        added_at_start, removed_at_start, added_at_end, removed_at_end = sums[len(figures) :]
+        added[start] += float(added_at_start or 0)
+        removed[start] += float(removed_at_start or 0)
+        added[end] += float(added_at_end or 0)
+        removed[end] += float(removed_at_end or 0)
     points = []
     for idx, instant in enumerate(instants):
-        scope, done, count, done_count, blocked, unpointed, canceled, canceled_points = (
-            # Running sums of the same figures can differ from one sum in the last bits.
-            round(value, 9) + 0.0
-            for value in totals[idx]
-        )
+        scope, done, count, done_count, blocked, unpointed, canceled, canceled_points = totals[idx]
         points.append(
             ScopePoint(
                 instant=instant,
-                scope_points=scope,
-                completed_points=done,
-                scope_count=int(count),
-                done_count=int(done_count),
-                blocked_count=int(blocked),
-                unpointed_count=int(unpointed),
-                added_points=round(added[idx], 9) + 0.0 if idx else 0.0,
-                removed_points=round(removed[idx], 9) + 0.0 if idx else 0.0,
-                canceled_count=int(canceled),
-                canceled_points=canceled_points,
+                scope_points=_points_sum(scope),
+                completed_points=_points_sum(done),
+                scope_count=round(count),
+                done_count=round(done_count),
+                blocked_count=round(blocked),
+                unpointed_count=round(unpointed),
+                added_points=_points_sum(added[idx]) if idx else 0.0,
+                removed_points=_points_sum(removed[idx]) if idx else 0.0,
+                canceled_count=round(canceled),
+                canceled_points=_points_sum(canceled_points),
             )
         )
     return points
@@ -613,15 +625,13 @@ def scope_timeline(
     """
     if not instants:
         return []
-    from tasks.metrics.state_spans import states_are_current
-
     statuses = (blocked_statuses, canceled_statuses)
-    if states_are_current(session):
+    if state_spans.states_are_current(session):
         spans = _flagged_sprint_spans(session, sprint_id, instants, statuses)
         try:
             return _span_timeline(session, spans, instants)
         finally:
-            session.connection().execute(DropTable(spans, if_exists=True))
+            _drop(session, spans)
     states = ticket_states(sprint_id, instants, *statuses)
     return timeline_totals(session, states, instants)
 
@@ -668,16 +678,23 @@ def timeline_totals(
         points.append(
             ScopePoint(
                 instant=instant,
-                scope_points=float(scope or 0),
-                completed_points=float(done or 0),
+                scope_points=_points_sum(scope),
+                completed_points=_points_sum(done),
                 scope_count=int(count or 0),
                 done_count=int(done_count or 0),
                 blocked_count=int(blocked or 0),
                 unpointed_count=int(unpointed_count or 0),
-                added_points=float(added or 0) if idx else 0.0,
-                removed_points=float(removed or 0) if idx else 0.0,
+                added_points=_points_sum(added) if idx else 0.0,
+                removed_points=_points_sum(removed) if idx else 0.0,
                 canceled_count=int(canceled_count or 0),
-                canceled_points=float(canceled_points or 0),
+                canceled_points=_points_sum(canceled_points),
             )
         )
     return points
+
+
+def _points_sum(value: float | None) -> float:
+    """A sum of points as both readings give it: sums of the same points in another order (the
+    events' per instant, the stretches' running totals) can differ in the last bits, so both
+    are rounded to 9 decimals, far below the 2 a report shows."""
+    return round(float(value or 0), 9) + 0.0

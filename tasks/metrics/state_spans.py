@@ -7,14 +7,18 @@ from the moment it is set"), applied once per change instead of once per questio
 
 Only writers refresh (the ingest and rollup flows), in one transaction: read commands never
 write. A reader uses the rows only when `states_are_current` — the marks they were built from
-still match the stored tickets and events; otherwise it reads the events, which is always
-right, only slower. So history written any other way (a test, an older version, a restore) is
-never misread.
+(`FOLD_VERSION`, and the count and newest id of the events and tickets' newest `updated_at`)
+still match the stored data; otherwise it reads the events, which is always right, only slower.
+Conductor's writers only append events and move a ticket's `updated_at` whenever they change
+it, so history they write, and history appended or deleted any other way (a test, an older
+version, a restore), is never misread. An event edited in place is not seen by the marks:
+`refresh_ticket_states(session, full=True)` folds everything again.
 """
 
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -39,6 +43,11 @@ MARKS = TicketStateMarks.__table__  # type: ignore[attr-defined]
 _CHUNK = 5_000
 #: The `TicketEvent` fields that make up a state (assignee events do not).
 _FIELDS = ("sprint", "points", "status", "removed")
+#: Bumped whenever `fold_ticket` changes what it writes: rows folded by another version are
+#: then not current, and the next refresh folds every ticket again.
+FOLD_VERSION = 1
+#: The numeric prefix SQLite's `CAST(text AS REAL)` reads (anything else reads as 0).
+_NUMBER_PREFIX = re.compile(r"\s*[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
 
 
 @dataclass(frozen=True)
@@ -63,7 +72,9 @@ def stored_marks(session: Session) -> Marks:
 def built_marks(session: Session) -> Marks | None:
     """The marks the `TicketState` rows were built from, or None if they never were."""
     row = session.execute(
-        select(MARKS.c.events, MARKS.c.last_event_id, MARKS.c.tickets, MARKS.c.last_ticket_update)
+        select(
+            MARKS.c.events, MARKS.c.last_event_id, MARKS.c.tickets, MARKS.c.last_ticket_update
+        ).where(MARKS.c.fold_version == FOLD_VERSION)
     ).first()
     return None if row is None else Marks(int(row[0]), row[1], int(row[2]), row[3])
 
@@ -74,21 +85,21 @@ def states_are_current(session: Session) -> bool:
     return built is not None and built == stored_marks(session)
 
 
-def refresh_ticket_states(session: Session) -> int:
+def refresh_ticket_states(session: Session, *, full: bool = False) -> int:
     """Bring the `TicketState` rows up to date with the stored tickets and events, and record
     what they now describe; returns how many tickets were folded (0: already current).
 
     Incremental when the data only grew since the last build (new events and tickets, edited
     tickets): the tickets those touch are folded again. Anything else (history deleted or
-    rewritten, a first build) folds every ticket. The caller commits; until then readers see
+    rewritten, another `FOLD_VERSION`, a first build, `full`) folds every ticket. The caller commits; until then readers see
     the old rows and the old marks, which still agree with each other.
     """
     _lock(session)
     now = stored_marks(session)
     built = built_marks(session)
-    if built == now:
+    if built == now and not full:
         return 0
-    changed = _changed_tickets(session, built, now) if built is not None else None
+    changed = _changed_tickets(session, built, now) if built is not None and not full else None
     if changed is None:
         session.execute(delete(STATE))
         ids: Sequence[str] = (
@@ -107,6 +118,7 @@ def refresh_ticket_states(session: Session) -> int:
     session.execute(
         insert(MARKS).values(
             id=1,
+            fold_version=FOLD_VERSION,
             events=now.events,
             last_event_id=now.last_event_id,
             tickets=now.tickets,
@@ -139,7 +151,9 @@ def _changed_tickets(session: Session, built: Marks, now: Marks) -> set[str] | N
     that have no state yet)."""
     newer = EVENT.c.id > (built.last_event_id or 0)
     new_events = session.execute(select(func.count()).where(newer)).scalar_one()
-    unknown = ~TICKET.c.id.in_(select(STATE.c.ticket_id))
+    # NOT EXISTS, not NOT IN: PostgreSQL plans the latter as a subplan per ticket once the
+    # states outgrow its hash memory.
+    unknown = ~select(STATE.c.ticket_id).where(STATE.c.ticket_id == TICKET.c.id).exists()
     new_tickets = set(session.execute(select(TICKET.c.id).where(unknown)).scalars())
     if now.events != built.events + new_events or now.tickets != built.tickets + len(new_tickets):
         return None
@@ -245,10 +259,10 @@ def _row(
 
 
 def _points(value: str | None) -> float | None:
-    """A points event's text as a number, as the SQL reads it (`CAST(... AS FLOAT)`)."""
+    """A points event's text as a number, as SQLite's `CAST(... AS FLOAT)` in `ticket_states`
+    reads it: its numeric prefix, else 0 ("3 pts" is 3, "inf" is 0). Conductor writes plain
+    numbers (PostgreSQL's cast would refuse anything else)."""
     if value is None:
         return None
-    try:
-        return float(value)
-    except ValueError:
-        return 0.0
+    number = _NUMBER_PREFIX.match(value)
+    return float(number.group()) if number else 0.0
