@@ -30,7 +30,7 @@ from sqlmodel import Session, func, select
 from models import Person, Sprint, SprintSnapshot, Ticket, TicketAssignee, TicketEvent
 from models.db import get_engine
 from models.settings import get_settings
-from tasks.metrics.report import sprint_report
+from tasks.metrics.report import sprint_figures, sprint_report
 from tasks.metrics.snapshots import record_snapshots
 from tasks.metrics.state_spans import refresh_ticket_states, states_are_current
 from tests.factories import person_row, sprint_row, ticket_row
@@ -278,6 +278,23 @@ def test_blocked_aging_and_unpointed_tickets_are_listed(history: Session) -> Non
     assert [row["id"] for row in report["aging"]] == [tid(2)]
     assert [row["id"] for row in report["at_risk"]] == [tid(7), tid(2)]
     assert [row["id"] for row in report["unpointed"]] == [tid(8)]
+
+
+@pytest.mark.parametrize("limit", [None, 1, 0])
+def test_the_summarys_figures_are_the_reports_own(history: Session, limit: int | None) -> None:
+    """`sprint_figures` (what the daily summary reads) has the report's sprint, metrics and
+    forecast, and the first `limit` rows of its ranked at-risk list (without assignees), with
+    the whole list's length."""
+    report = report_for(history, S1)
+    figures = sprint_figures(history, history.get(Sprint, S1), TODAY, get_settings(), limit)
+    assert {key: figures[key] for key in ("sprint", "metrics", "forecast_detail")} == {
+        key: report[key] for key in ("sprint", "metrics", "forecast_detail")
+    }
+    shown = report["at_risk"] if limit is None else report["at_risk"][:limit]
+    assert figures["at_risk"] == [
+        {key: value for key, value in row.items() if key != "assignees"} for row in shown
+    ]
+    assert figures["at_risk_count"] == len(report["at_risk"]) == 2
 
 
 def test_cycle_time_runs_from_first_in_progress_to_final_done(history: Session) -> None:

@@ -49,18 +49,31 @@ def sprint_report(session: Session, sprint: Sprint, today: date, settings: Setti
     return _sprint_report(session, sprint, today, settings, whole=True)
 
 
-def sprint_figures(session: Session, sprint: Sprint, today: date, settings: Settings) -> dict:
+def sprint_figures(
+    session: Session,
+    sprint: Sprint,
+    today: date,
+    settings: Settings,
+    at_risk_limit: int | None = None,
+) -> dict:
     """The part of `sprint_report` the daily summary reads — `sprint`, `metrics`,
-    `forecast_detail` and `at_risk` (its rows without `assignees`) — computed by the same code,
-    without the listings, breakdowns and cycle times it does not show (at 100k tickets in one
-    sprint those cost more than the figures)."""
-    return _sprint_report(session, sprint, today, settings, whole=False)
+    `forecast_detail`, and `at_risk` (its rows without `assignees`; the first `at_risk_limit`
+    of them) with `at_risk_count` — computed by the same code, without the listings, breakdowns
+    and cycle times it does not show (at 100k tickets in one sprint those cost more than the
+    figures)."""
+    return _sprint_report(session, sprint, today, settings, whole=False, limit=at_risk_limit)
 
 
 def _sprint_report(
-    session: Session, sprint: Sprint, today: date, settings: Settings, *, whole: bool
+    session: Session,
+    sprint: Sprint,
+    today: date,
+    settings: Settings,
+    *,
+    whole: bool,
+    limit: int | None = None,
 ) -> dict:
-    """`sprint_report` (`whole`), or `sprint_figures`."""
+    """`sprint_report` (`whole`), or `sprint_figures` (at most `limit` at-risk rows)."""
     tz = settings.tz
     start = sprint.start or today
     end = sprint.end or start
@@ -118,12 +131,24 @@ def _sprint_report(
         return (reference_day - since.astimezone(tz).date()).days if since else 0
 
     in_status = {ticket.id: days_in_status(ticket) for ticket in listed}
-    blocked = [entry(t, days_blocked=in_status[t.id]) for t in listed if t.blocked]
-    aging = [
-        entry(t, days_in_status=in_status[t.id])
+    blocked_tickets = [t for t in listed if t.blocked]
+    aging_tickets = [
+        t
         for t in listed
         if not t.blocked and t.category == "in_progress" and in_status[t.id] >= AGING_DAYS
     ]
+    at_risk_count = len(blocked_tickets) + len(aging_tickets)
+    if limit is not None:
+        # Ranked as `attention_list` ranks them before any row is built: only `limit` are.
+        def ranked(tickets: list[Any]) -> list[Any]:
+            return sorted(tickets, key=lambda t: _urgency(in_status[t.id], t.key, t.id))
+
+        order = [(t, True) for t in ranked(blocked_tickets)]
+        order += [(t, False) for t in ranked(aging_tickets)]
+        blocked_tickets = [t for t, is_blocked in order[:limit] if is_blocked]
+        aging_tickets = [t for t, is_blocked in order[:limit] if not is_blocked]
+    blocked = [entry(t, days_blocked=in_status[t.id]) for t in blocked_tickets]
+    aging = [entry(t, days_in_status=in_status[t.id]) for t in aging_tickets]
     at_risk = attention_list(blocked, aging)
     figures = {
         "sprint": {
@@ -160,7 +185,7 @@ def _sprint_report(
         "at_risk": at_risk,
     }
     if not whole:
-        return figures
+        return {**figures, "at_risk_count": at_risk_count}
     return {
         **figures,
         "by_status": by_status,
@@ -199,7 +224,7 @@ def attention_list(
     aging work in progress, longest in its status first; ties by key. Each row says why."""
 
     def ranked(rows: list[dict[str, Any]], days: str) -> list[dict[str, Any]]:
-        return sorted(rows, key=lambda row: (-row[days], row["key"] or "", row["id"]))
+        return sorted(rows, key=lambda row: _urgency(row[days], row["key"], row["id"]))
 
     return [
         {**row, "reason": f"blocked for {row['days_blocked']} d"}
@@ -208,6 +233,11 @@ def attention_list(
         {**row, "reason": f"in progress for {row['days_in_status']} d"}
         for row in ranked(aging, "days_in_status")
     ]
+
+
+def _urgency(days: int, key: str | None, ticket_id: str) -> tuple[int, str, str]:
+    """How `attention_list` ranks: longest in its state first, then by key."""
+    return (-days, key or "", ticket_id)
 
 
 def _burndown(

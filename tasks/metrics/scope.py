@@ -404,7 +404,8 @@ def _flagged_sprint_spans(
     table = _temporary_table(
         session,
         "metrics_sprint_spans",
-        [("a", Integer), ("b", Integer), *_STATE_COLUMNS],
+        # No `sprint_id`: every row is the sprint's.
+        [("a", Integer), ("b", Integer), *(c for c in _STATE_COLUMNS if c[0] != "sprint_id")],
         key=("since", AT_TYPE),
     )
     spans = (
@@ -442,7 +443,10 @@ def _listed_states(
     now = select(
         spans.c.ticket_id,
         literal(last, Integer).label("idx"),
-        *(spans.c[name] for name in _FLAGGED),
+        *(
+            literal(sprint_id, String).label(name) if name == "sprint_id" else spans.c[name]
+            for name in _FLAGGED
+        ),
     ).where(spans.c.a <= last, spans.c.b > last)
     if not later:
         return now.subquery("listed_states")
@@ -500,19 +504,27 @@ def _span_states_at(
 def _status_matcher(
     session: Session, sprint_id: str, lists: Sequence[Sequence[str]]
 ) -> Callable[[Any, Sequence[str]], Any]:
-    """A `status_in` for `with_flags` over the sprint's `TicketState` rows: the database finds
-    the sprint's stored statuses each list matches once (by `_status_in`, so the rule is the
-    same as for the events), and the flags then compare plainly against those."""
-    matched: dict[tuple[str, ...], list[str]] = {}
-    for listed in lists:
-        key = tuple(listed)
-        found = session.execute(
-            select(STATE.c.status)
-            .where(STATE.c.sprint_id == sprint_id, _status_in(STATE.c.status, key))
-            .distinct()
+    """A `status_in` for `with_flags` over the sprint's `TicketState` rows: the database matches
+    each distinct stored status against each list once (by `_status_in`, so the rule is the
+    same as for the events), and the flags then compare plainly against those that matched."""
+    stored = list(
+        session.execute(
+            select(STATE.c.status).where(STATE.c.sprint_id == sprint_id).distinct()
         ).scalars()
-        # `_status_in` reads no status as ""; so does `status_in` below.
-        matched[key] = ["" if status is None else status for status in found] if key else []
+    )
+    matched: dict[tuple[str, ...], list[str]] = {key: [] for key in map(tuple, lists)}
+    # In chunks: SQLite allows at most 500 terms in a compound SELECT.
+    for start in range(0, len(stored), 400):
+        names = union_all(
+            *(select(literal(name, String).label("status")) for name in stored[start : start + 400])
+        ).subquery("stored")
+        for key in matched:
+            if key:
+                found = session.execute(
+                    select(names.c.status).where(_status_in(names.c.status, key))
+                )
+                # `_status_in` reads no status as ""; so does `status_in` below.
+                matched[key] += ["" if status is None else status for status in found.scalars()]
 
     def status_in(status: Any, listed: Sequence[str]) -> Any:
         hits = matched.get(tuple(listed), [])

@@ -63,7 +63,7 @@ def daily_facts(session: Session, day: date, settings: Settings) -> dict[str, An
     """
     sprint = find_sprint(session, "current", day)
     chosen, counts = day_sections(session, day_window(day, settings), sprint, settings)
-    sprint_facts, attention = _sprint_facts(session, sprint, day, settings)
+    sprint_facts, attention, attention_count = _sprint_facts(session, sprint, day, settings)
     reasons = {row["id"]: row["reason"] for row in attention}
     shown_attention = list(reasons)[:MAX_PER_SECTION]
     wanted = set(shown_attention).union(*chosen.values())
@@ -77,7 +77,7 @@ def daily_facts(session: Session, day: date, settings: Settings) -> dict[str, An
         {**fact, "reason": reasons[fact_id]}
         for fact_id, fact in _ticket_facts_with_ids(shown_attention, tickets, names)
     ]
-    counts["attention"] = len(attention)
+    counts["attention"] = attention_count
     facts["counts"] = {section: counts[section] for section in SECTIONS}
     facts["sprint"] = sprint_facts
     return facts
@@ -140,7 +140,7 @@ def _ticket_facts_with_ids(
 
 def _sprint_facts(
     session: Session, sprint: Sprint | None, day: date, settings: Settings
-) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
+) -> tuple[dict[str, Any] | None, list[dict[str, Any]], int]:
     """The current sprint's identity, metrics and forecast, and its ranked attention list
     (`at_risk`), from the metrics module's `sprint_figures` (the sprint report's own code).
 
@@ -148,7 +148,7 @@ def _sprint_facts(
     a missing forecast must not cost the team its daily summary.
     """
     if sprint is None:
-        return None, []
+        return None, [], 0
     numbers: dict[str, Any] = {
         "id": sprint.id,
         "name": sprint.name,
@@ -158,14 +158,14 @@ def _sprint_facts(
     try:
         from tasks.metrics.report import sprint_figures
 
-        report = sprint_figures(session, sprint, day, settings)
+        report = sprint_figures(session, sprint, day, settings, at_risk_limit=MAX_PER_SECTION)
     except Exception as exc:  # metrics are supplementary here; log and carry on without them
         logger.warning("sprint metrics unavailable for the summary: %s", exc)
-        return numbers, []
+        return numbers, [], 0
     numbers["metrics"] = dict(report.get("metrics") or {})
     numbers["blocked_count"] = numbers["metrics"].get("blocked_count")
     numbers["forecast"] = numbers["metrics"].get("forecast")
-    return numbers, list(report.get("at_risk") or [])
+    return numbers, list(report.get("at_risk") or []), int(report.get("at_risk_count") or 0)
 
 
 def fact_keys(facts: dict[str, Any]) -> set[str]:
