@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import NamedTuple
 
-from sqlalchemy import and_, case, func, literal, or_, select, type_coerce
+from sqlalchemy import and_, case, func, literal, null, or_, select, type_coerce
 from sqlalchemy.sql.selectable import FromClause
 from sqlmodel import Session
 
@@ -111,14 +111,22 @@ def assignee_load(session: Session, states: FromClause, idx: int) -> list[dict[s
 
 
 def attention_tickets(
-    session: Session, states: FromClause, idx: int, in_progress_before: datetime | None = None
+    session: Session,
+    states: FromClause,
+    idx: int,
+    in_progress_before: datetime | None = None,
+    *,
+    detail: bool = True,
+    ids: Sequence[str] | None = None,
 ) -> list[ScopeTicket]:
     """Scope tickets at instant `idx` that are blocked (by the statuses the states were built
     with) or in progress and not complete, and every unpointed one (done or not, as
     `unpointed_count` counts them).
 
     With `in_progress_before`, only what can need attention: the blocked ones, and those in
-    progress whose status dates from before then (no unpointed ones)."""
+    progress whose status dates from before then (no unpointed ones). Without `detail`, only
+    what ranks them (title, url, status and points are None: tens of thousands of rows cost
+    less); `ids` keeps those tickets only."""
     # A ticket never seen changing status has been in it since it was created.
     since = func.coalesce(states.c.status_since, TICKET.c.created_time)
     open_work = and_(states.c.is_complete == 0, states.c.category == IN_PROGRESS)
@@ -131,15 +139,20 @@ def attention_tickets(
     else:
         stale = and_(open_work, type_coerce(since, AT_TYPE) < literal(in_progress_before, AT_TYPE))
         wanted = and_(states.c.is_complete == 0, or_(states.c.is_blocked == 1, stale))
+    if ids is not None:
+        wanted = and_(wanted, states.c.ticket_id.in_(list(ids)))
+    shown = (
+        (func.coalesce(TICKET.c.title, ""), TICKET.c.url, states.c.status)
+        if detail
+        else (null(), null(), null())
+    )
     query = (
         select(
             TICKET.c.id,
             TICKET.c.key,
-            func.coalesce(TICKET.c.title, ""),
-            TICKET.c.url,
-            states.c.status,
+            *shown,
             states.c.category,
-            states.c.points,
+            states.c.points if detail else null(),
             type_coerce(since, AT_TYPE),
             states.c.is_blocked,
         )

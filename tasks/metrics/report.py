@@ -87,9 +87,15 @@ def _sprint_report(
     # A closed sprint's carry-over also needs where its tickets are now: one more instant.
     statuses = settings.blocked_statuses, settings.canceled_statuses
     later = [day_end(today, tz)] if closed else []
+    reference_day = min(today, end)
+
+    def days_in_status(ticket: Any) -> int:
+        since = as_utc(ticket.status_since)
+        return (reference_day - since.astimezone(tz).date()).days if since else 0
+
+    at_risk_count: int | None = None
     with sprint_states(session, sprint.id, instants, later, *statuses) as view:
         timeline, states = view.timeline, view.table
-        reference_day = min(today, end)
         if whole:
             listed = attention_tickets(session, states, at_idx)
             cycles = cycle_times(session, states, at_idx, at)
@@ -102,7 +108,14 @@ def _sprint_report(
             # Only what `at_risk` can hold: blocked, or in progress since before the first day
             # that counts as aging (the same test as `aging` below, done in SQL).
             aging_from = day_start(reference_day - timedelta(days=AGING_DAYS - 1), tz)
-            listed = attention_tickets(session, states, at_idx, in_progress_before=aging_from)
+            listed = attention_tickets(session, states, at_idx, aging_from, detail=limit is None)
+            if limit is not None:
+                # Ranked on what ranks them; only the first `limit` are then read in full.
+                ages = {ticket.id: days_in_status(ticket) for ticket in listed}
+                order = [t for group in _at_risk_groups(listed, ages) for t in _ranked(group, ages)]
+                at_risk_count = len(order)
+                keep = [ticket.id for ticket in order[:limit]]
+                listed = attention_tickets(session, states, at_idx, aging_from, ids=keep)
     now = timeline[-1]
     committed = timeline[0].scope_points
     # Velocity: the mean completed points of the last closed sprints, recomputed from events
@@ -126,27 +139,10 @@ def _sprint_report(
             row["assignees"] = names.get(ticket.id, [])
         return {**row, "status": ticket.status, "points": ticket.points, **extra}
 
-    def days_in_status(ticket: Any) -> int:
-        since = as_utc(ticket.status_since)
-        return (reference_day - since.astimezone(tz).date()).days if since else 0
-
     in_status = {ticket.id: days_in_status(ticket) for ticket in listed}
-    blocked_tickets = [t for t in listed if t.blocked]
-    aging_tickets = [
-        t
-        for t in listed
-        if not t.blocked and t.category == "in_progress" and in_status[t.id] >= AGING_DAYS
-    ]
-    at_risk_count = len(blocked_tickets) + len(aging_tickets)
-    if limit is not None:
-        # Ranked as `attention_list` ranks them before any row is built: only `limit` are.
-        def ranked(tickets: list[Any]) -> list[Any]:
-            return sorted(tickets, key=lambda t: _urgency(in_status[t.id], t.key, t.id))
-
-        order = [(t, True) for t in ranked(blocked_tickets)]
-        order += [(t, False) for t in ranked(aging_tickets)]
-        blocked_tickets = [t for t, is_blocked in order[:limit] if is_blocked]
-        aging_tickets = [t for t, is_blocked in order[:limit] if not is_blocked]
+    blocked_tickets, aging_tickets = _at_risk_groups(listed, in_status)
+    if at_risk_count is None:
+        at_risk_count = len(blocked_tickets) + len(aging_tickets)
     blocked = [entry(t, days_blocked=in_status[t.id]) for t in blocked_tickets]
     aging = [entry(t, days_in_status=in_status[t.id]) for t in aging_tickets]
     at_risk = attention_list(blocked, aging)
@@ -238,6 +234,23 @@ def attention_list(
 def _urgency(days: int, key: str | None, ticket_id: str) -> tuple[int, str, str]:
     """How `attention_list` ranks: longest in its state first, then by key."""
     return (-days, key or "", ticket_id)
+
+
+def _at_risk_groups(tickets: list[Any], days: dict[str, int]) -> tuple[list[Any], list[Any]]:
+    """Of the listed tickets, the blocked ones and the aging ones (in progress for AGING_DAYS
+    days or more), in the listing's order."""
+    blocked = [t for t in tickets if t.blocked]
+    aging = [
+        t
+        for t in tickets
+        if not t.blocked and t.category == "in_progress" and days[t.id] >= AGING_DAYS
+    ]
+    return blocked, aging
+
+
+def _ranked(tickets: list[Any], days: dict[str, int]) -> list[Any]:
+    """`tickets` as `attention_list` ranks their rows."""
+    return sorted(tickets, key=lambda t: _urgency(days[t.id], t.key, t.id))
 
 
 def _burndown(
